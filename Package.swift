@@ -1,0 +1,76 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// libtorch: Debian's libtorch-dev by default (headers under /usr/include, libraries on the default
+// search path). Set ISNETD_LIBTORCH to the root of another libtorch (for example NVIDIA's CUDA build:
+// the folder holding include/ and lib/) to build against it instead; see README "Another libtorch".
+let libtorchRoot = Context.environment["ISNETD_LIBTORCH"].flatMap { $0.isEmpty ? nil : $0 }
+let libtorchIncludes = libtorchRoot.map { ["\($0)/include", "\($0)/include/torch/csrc/api/include"] }
+  ?? ["/usr/include/torch/csrc/api/include"]
+let libtorchLinkerFlags = libtorchRoot.map {
+  // --no-as-needed keeps libtorch_cuda linked although no symbol of it is referenced directly: its
+  // static initialisers register the CUDA kernels.
+  ["-L\($0)/lib", "-Xlinker", "-rpath", "-Xlinker", "\($0)/lib", "-Xlinker", "--no-as-needed"]
+} ?? []
+
+let strictSwift: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny"),
+  .enableUpcomingFeature("InternalImportsByDefault"),
+  .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+  name: "isnetd",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "isnetd", targets: ["isnetd"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+  ],
+  targets: [
+    // C bridges: noexcept C surfaces over C++ libraries, and system-library modules.
+    .target(
+      name: "CTorch",
+      cxxSettings: [.unsafeFlags(libtorchIncludes.map { "-I\($0)" } + ["-Wno-deprecated-declarations"])],
+      linkerSettings: [
+        .unsafeFlags(libtorchLinkerFlags),
+        .linkedLibrary("torch"), .linkedLibrary("torch_cpu"), .linkedLibrary("c10"),
+        .linkedLibrary("stdc++"),
+      ]
+    ),
+    .target(
+      name: "CDCMTK",
+      linkerSettings: ["dcmimage", "dcmimgle", "dcmjpeg", "dcmjpls", "dcmdata", "oflog", "ofstd", "stdc++"]
+        .map { .linkedLibrary($0) }
+    ),
+    .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+
+    // Swift layers over the bridges.
+    .target(name: "Torch", dependencies: ["CTorch"], swiftSettings: strictSwift),
+    .target(name: "DICOM", dependencies: ["CDCMTK"], swiftSettings: strictSwift),
+    .target(name: "PNG", dependencies: ["CPNG"], swiftSettings: strictSwift),
+    .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strictSwift),
+
+    // The command-line tool on top.
+    .executableTarget(
+      name: "isnetd",
+      dependencies: [
+        "Torch", "DICOM", "PNG", "Systemd",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: strictSwift
+    ),
+
+    // Fixture generators and helpers shared by the tests; never linked into isnetd.
+    .target(name: "TestSupport", swiftSettings: strictSwift),
+
+    .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
+    .testTarget(name: "DICOMTests", dependencies: ["DICOM", "TestSupport"], swiftSettings: strictSwift),
+    .testTarget(name: "PNGTests", dependencies: ["PNG"], swiftSettings: strictSwift),
+    .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"], swiftSettings: strictSwift),
+    .testTarget(name: "CLITests", dependencies: ["isnetd", "TestSupport"], swiftSettings: strictSwift),
+  ],
+  cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,154 @@
+// Neural-network functions, the LRP-aware ReLU and in-place updates.
+#include <torch/csrc/autograd/custom_function.h>
+
+#include "Internal.hpp"
+
+using namespace ctorch;
+
+namespace {
+
+thread_local bool lrp_backward = false;
+
+/// Identity on y = relu(x) in the forward; in the backward it sends the gradient to x scaled by
+/// y/(y+eps) in LRP mode or by 1[y>0] otherwise. y is an input (saved with its own graph), so a
+/// double backward differentiates the factor through the ordinary ReLU.
+struct ReLUGradientGate : public torch::autograd::Function<ReLUGradientGate> {
+  static at::Tensor forward(torch::autograd::AutogradContext *context, const at::Tensor &input,
+                            const at::Tensor &output, double eps) {
+    context->save_for_backward({output});
+    context->saved_data["eps"] = eps;
+    return output.clone();
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *context,
+                                                 torch::autograd::variable_list gradients) {
+    auto output = context->get_saved_variables()[0];
+    double eps = context->saved_data["eps"].toDouble();
+    const auto &incoming = gradients[0];
+    at::Tensor factor = lrp_backward && eps > 0 ? output / (output + eps) : (output > 0).to(incoming.scalar_type());
+    return {incoming * factor, at::Tensor(), at::Tensor()};
+  }
+};
+
+}  // namespace
+
+extern "C" {
+
+CTorchTensor *ctorch_lrp_relu(const CTorchTensor *a, double eps, CTorchStatus *status) {
+  return make(status, [&] {
+    auto output = at::relu(ref(a));
+    return ReLUGradientGate::apply(ref(a), output, eps);
+  });
+}
+
+bool ctorch_set_lrp_backward(bool enabled) {
+  bool previous = lrp_backward;
+  lrp_backward = enabled;
+  return previous;
+}
+
+CTorchTensor *ctorch_conv2d(const CTorchTensor *input, const CTorchTensor *weight, const CTorchTensor *bias,
+                            const int64_t *stride, const int64_t *padding, const int64_t *dilation,
+                            int64_t groups, CTorchStatus *status) {
+  return make(status, [&] {
+    return at::conv2d(ref(input), ref(weight), optional(bias), ints(stride, 2), ints(padding, 2),
+                      ints(dilation, 2), groups);
+  });
+}
+
+CTorchTensor *ctorch_conv_transpose2d(const CTorchTensor *input, const CTorchTensor *weight,
+                                      const CTorchTensor *bias, const int64_t *stride, const int64_t *padding,
+                                      const int64_t *output_padding, int64_t groups, const int64_t *dilation,
+                                      CTorchStatus *status) {
+  return make(status, [&] {
+    return at::conv_transpose2d(ref(input), ref(weight), optional(bias), ints(stride, 2), ints(padding, 2),
+                                ints(output_padding, 2), groups, ints(dilation, 2));
+  });
+}
+
+CTorchTensor *ctorch_linear(const CTorchTensor *input, const CTorchTensor *weight, const CTorchTensor *bias,
+                            CTorchStatus *status) {
+  return make(status, [&] { return at::linear(ref(input), ref(weight), optional(bias)); });
+}
+
+CTorchTensor *ctorch_batch_norm(const CTorchTensor *input, const CTorchTensor *weight, const CTorchTensor *bias,
+                                CTorchTensor *running_mean, CTorchTensor *running_var, bool training,
+                                double momentum, double eps, CTorchStatus *status) {
+  return make(status, [&] {
+    return at::batch_norm(ref(input), optional(weight), optional(bias), optional(running_mean),
+                          optional(running_var), training, momentum, eps, /*cudnn_enabled=*/true);
+  });
+}
+
+CTorchTensor *ctorch_max_pool2d(const CTorchTensor *input, const int64_t *kernel, const int64_t *stride,
+                                const int64_t *padding, bool ceil_mode, CTorchStatus *status) {
+  return make(status, [&] {
+    const int64_t dilation[2] = {1, 1};
+    return at::max_pool2d(ref(input), ints(kernel, 2), ints(stride, 2), ints(padding, 2), ints(dilation, 2),
+                          ceil_mode);
+  });
+}
+
+CTorchTensor *ctorch_avg_pool2d(const CTorchTensor *input, const int64_t *kernel, const int64_t *stride,
+                                const int64_t *padding, bool ceil_mode, bool count_include_pad,
+                                CTorchStatus *status) {
+  return make(status, [&] {
+    return at::avg_pool2d(ref(input), ints(kernel, 2), ints(stride, 2), ints(padding, 2), ceil_mode,
+                          count_include_pad);
+  });
+}
+
+CTorchTensor *ctorch_adaptive_avg_pool2d(const CTorchTensor *input, const int64_t *output_size,
+                                         CTorchStatus *status) {
+  return make(status, [&] { return at::adaptive_avg_pool2d(ref(input), ints(output_size, 2)); });
+}
+
+CTorchTensor *ctorch_dropout(const CTorchTensor *input, double probability, bool training, CTorchStatus *status) {
+  return make(status, [&] { return at::dropout(ref(input), probability, training); });
+}
+
+CTorchTensor *ctorch_resize(const CTorchTensor *input, const int64_t *size, int32_t mode, bool align_corners,
+                            CTorchStatus *status) {
+  return make(status, [&] {
+    if (mode == 0) return at::upsample_bilinear2d(ref(input), ints(size, 2), align_corners);
+    return at::upsample_nearest2d(ref(input), ints(size, 2));
+  });
+}
+
+CTorchTensor *ctorch_affine_grid(const CTorchTensor *theta, const int64_t *size, int64_t ndim,
+                                 bool align_corners, CTorchStatus *status) {
+  return make(status, [&] { return at::affine_grid_generator(ref(theta), ints(size, ndim), align_corners); });
+}
+
+CTorchTensor *ctorch_grid_sample(const CTorchTensor *input, const CTorchTensor *grid, int32_t interpolation,
+                                 int32_t padding, bool align_corners, CTorchStatus *status) {
+  return make(status, [&] { return at::grid_sampler(ref(input), ref(grid), interpolation, padding, align_corners); });
+}
+
+CTorchTensor *ctorch_cross_entropy(const CTorchTensor *logits, const CTorchTensor *targets, CTorchStatus *status) {
+  return make(status, [&] { return at::cross_entropy_loss(ref(logits), ref(targets)); });
+}
+
+void ctorch_copy_(CTorchTensor *destination, const CTorchTensor *source, CTorchStatus *status) {
+  guard(status, [&] { destination->value.copy_(ref(source)); });
+}
+
+void ctorch_add_(CTorchTensor *destination, const CTorchTensor *other, double alpha, CTorchStatus *status) {
+  guard(status, [&] { destination->value.add_(ref(other), alpha); });
+}
+
+void ctorch_mul_scalar_(CTorchTensor *destination, double value, CTorchStatus *status) {
+  guard(status, [&] { destination->value.mul_(value); });
+}
+
+void ctorch_addcmul_(CTorchTensor *destination, const CTorchTensor *a, const CTorchTensor *b, double value,
+                     CTorchStatus *status) {
+  guard(status, [&] { destination->value.addcmul_(ref(a), ref(b), value); });
+}
+
+void ctorch_addcdiv_(CTorchTensor *destination, const CTorchTensor *a, const CTorchTensor *b, double value,
+                     CTorchStatus *status) {
+  guard(status, [&] { destination->value.addcdiv_(ref(a), ref(b), value); });
+}
+
+}  // extern "C"

@@ -1,0 +1,36 @@
+import Foundation
+
+/// Makes sure a systemd-journald is listening, starting one when none runs (containers and CI machines
+/// whose PID 1 is not systemd). Returns nil when ready, or the reason it could not start.
+public enum Journald {
+  public static let socketPath = "/run/systemd/journal/socket"
+  static let daemonPath = "/lib/systemd/systemd-journald"
+
+  private static let lock = NSLock()
+  nonisolated(unsafe) private static var started: Process?
+
+  public static func ensureRunning() -> String? {
+    lock.lock()
+    defer { lock.unlock() }
+    if FileManager.default.fileExists(atPath: socketPath) { return nil }
+    guard FileManager.default.isExecutableFile(atPath: daemonPath) else { return "\(daemonPath) is not installed" }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: daemonPath)
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    do { try process.run() } catch { return "cannot start \(daemonPath): \(error)" }
+    started = process
+    for _ in 0..<100 where !FileManager.default.fileExists(atPath: socketPath) {
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    return FileManager.default.fileExists(atPath: socketPath) ? nil : "\(daemonPath) started but created no socket"
+  }
+
+  /// Entries of the journal matching `match` (FIELD=value), as JSON objects.
+  public static func entries(matching match: String) throws -> [[String: Any]] {
+    let output = try Command.run("journalctl", ["--no-pager", "-o", "json", match])
+    return output.split(separator: "\n").compactMap { line in
+      (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+    }
+  }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+@main
+struct ISNetD: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "isnetd",
+    abstract: "Screens chest X-rays with a Faster ISNet and flags predictions that rest on the background.",
+    discussion: "Not for clinical use: no model shipped with isnetd has been validated on patient data.",
+    version: BuildInfo.versionText,
+    subcommands: [SelfCheck.self]
+  )
+}
