@@ -52,6 +52,7 @@ let package = Package(
     .target(name: "DICOM", dependencies: ["CDCMTK"], swiftSettings: strictSwift),
     .target(name: "PNG", dependencies: ["CPNG"], swiftSettings: strictSwift),
     .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strictSwift),
+    .target(name: "Engine", dependencies: ["Torch"], swiftSettings: strictSwift),
 
     // The command-line tool on top.
     .executableTarget(
@@ -67,6 +68,7 @@ let package = Package(
     .target(name: "TestSupport", swiftSettings: strictSwift),
 
     .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
+    .testTarget(name: "EngineTests", dependencies: ["Engine", "Torch", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(name: "DICOMTests", dependencies: ["DICOM", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(name: "PNGTests", dependencies: ["PNG"], swiftSettings: strictSwift),
     .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"], swiftSettings: strictSwift),

@@ -30,9 +30,24 @@ struct ReLUGradientGate : public torch::autograd::Function<ReLUGradientGate> {
   }
 };
 
+/// Identity whose backward is blocked while LRP backward mode is on.
+struct LRPGradientBlock : public torch::autograd::Function<LRPGradientBlock> {
+  static at::Tensor forward(torch::autograd::AutogradContext *, const at::Tensor &input) { return input.clone(); }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *,
+                                                 torch::autograd::variable_list gradients) {
+    if (lrp_backward) return {at::zeros_like(gradients[0])};
+    return {gradients[0]};
+  }
+};
+
 }  // namespace
 
 extern "C" {
+
+CTorchTensor *ctorch_lrp_gradient_block(const CTorchTensor *a, CTorchStatus *status) {
+  return make(status, [&] { return LRPGradientBlock::apply(ref(a)); });
+}
 
 CTorchTensor *ctorch_lrp_relu(const CTorchTensor *a, double eps, CTorchStatus *status) {
   return make(status, [&] {
@@ -134,7 +149,14 @@ void ctorch_copy_(CTorchTensor *destination, const CTorchTensor *source, CTorchS
 }
 
 void ctorch_add_(CTorchTensor *destination, const CTorchTensor *other, double alpha, CTorchStatus *status) {
-  guard(status, [&] { destination->value.add_(ref(other), alpha); });
+  guard(status, [&] {
+    // ATen refuses a floating alpha for integer tensors (counters such as num_batches_tracked).
+    if (at::isIntegralType(destination->value.scalar_type(), /*includeBool=*/false)) {
+      destination->value.add_(ref(other), static_cast<int64_t>(alpha));
+    } else {
+      destination->value.add_(ref(other), alpha);
+    }
+  });
 }
 
 void ctorch_mul_scalar_(CTorchTensor *destination, double value, CTorchStatus *status) {

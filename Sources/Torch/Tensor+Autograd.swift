@@ -71,8 +71,9 @@ public func gradients(
 }
 
 /// The gradient of one scalar output with respect to each input (all inputs must be used).
-public func gradients(of output: Tensor, wrt inputs: [Tensor], createGraph: Bool = false) throws(TorchError) -> [Tensor] {
-  let result = try gradients(of: [output], wrt: inputs, createGraph: createGraph)
+public func gradients(of output: Tensor, wrt inputs: [Tensor], retainGraph: Bool? = nil,
+                      createGraph: Bool = false) throws(TorchError) -> [Tensor] {
+  let result = try gradients(of: [output], wrt: inputs, retainGraph: retainGraph, createGraph: createGraph)
   return try result.enumerated().map { (index, gradient) throws(TorchError) -> Tensor in
     guard let gradient else { throw .invalidArgument("input \(index) does not influence the output") }
     return gradient

@@ -131,4 +131,9 @@ extension Tensor {
   public func lrpReLU(epsilon: Double) throws(TorchError) -> Tensor {
     try makeTensor { ctorch_lrp_relu(handle, epsilon, $0) }
   }
+
+  /// Identity whose gradient is blocked inside `Torch.withLRPBackward` and passed through outside it.
+  public func lrpGradientBlocked() throws(TorchError) -> Tensor {
+    try apply(ctorch_lrp_gradient_block)
+  }
 }

@@ -147,6 +147,10 @@ CTorchTensor *ctorch_isinf(const CTorchTensor *a, CTorchStatus *status);
 /// LRP-epsilon rule written as a modified gradient (LRP-Flex). The factor is built from differentiable
 /// ops on y = relu(x), so double backward sees the true ReLU derivative through y.
 CTorchTensor *ctorch_lrp_relu(const CTorchTensor *a, double eps, CTorchStatus *status);
+/// Identity in the forward; in the backward it passes the gradient through outside LRP backward mode
+/// and blocks it (zero) inside. Lets one forward graph hold a path that ordinary training
+/// differentiates but the relevance pass ignores (batch-statistics gradients of train-mode BatchNorm).
+CTorchTensor *ctorch_lrp_gradient_block(const CTorchTensor *a, CTorchStatus *status);
 /// Turns LRP backward mode on or off for backward passes run by the calling thread; returns the
 /// previous setting. Ordinary training backward passes must run with it off.
 bool ctorch_set_lrp_backward(bool enabled);

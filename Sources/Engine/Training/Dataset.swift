@@ -1,0 +1,74 @@
+import Torch
+
+/// One labelled training image at the model's input size.
+public struct TrainingSample: Sendable {
+  /// C x H x W values in [0, 1], row-major.
+  public var image: [Float]
+  /// H x W lung mask (1 = lungs, 0 = background).
+  public var mask: [Float]
+  public var label: Int
+
+  public init(image: [Float], mask: [Float], label: Int) {
+    self.image = image
+    self.mask = mask
+    self.label = label
+  }
+}
+
+/// Labelled images the trainer reads by index. The engine never reads files: a caller adapts its
+/// storage (folders of DICOM files, generated phantoms) to this.
+public protocol TrainingDataset {
+  var count: Int { get }
+  /// Shape of every image: [channels, height, width].
+  var imageShape: [Int] { get }
+  func sample(at index: Int) throws -> TrainingSample
+}
+
+/// A dataset held in memory.
+public struct InMemoryDataset: TrainingDataset, Sendable {
+  public let samples: [TrainingSample]
+  public let imageShape: [Int]
+
+  public init(samples: [TrainingSample], imageShape: [Int]) throws {
+    let pixels = imageShape.dropFirst().reduce(1, *)
+    guard imageShape.count == 3, samples.allSatisfy({ $0.image.count == pixels * imageShape[0] && $0.mask.count == pixels }) else {
+      throw EngineError.invalidInput("every sample must hold a \(imageShape) image and a matching mask")
+    }
+    self.samples = samples
+    self.imageShape = imageShape
+  }
+
+  public var count: Int { samples.count }
+  public func sample(at index: Int) throws -> TrainingSample { samples[index] }
+}
+
+extension TrainingDataset {
+  /// Stacks the samples at `indices` into a batch.
+  public func batch(_ indices: some Collection<Int>) throws -> Batch {
+    let samples = try indices.map { try sample(at: $0) }
+    let (height, width) = (imageShape[1], imageShape[2])
+    let images = try Tensor(samples.flatMap(\.image), shape: [samples.count] + imageShape)
+    let masks = try Tensor(samples.flatMap(\.mask), shape: [samples.count, 1, height, width])
+    return try Batch(images: images, masks: masks, labels: samples.map(\.label))
+  }
+
+  /// A fingerprint of the images, masks and labels (FNV-1a over their bytes), recorded in checkpoints
+  /// so a model can be traced to the data it saw.
+  public func fingerprint() throws -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    func mix(_ value: UInt32) {
+      for shift in stride(from: 0, to: 32, by: 8) {
+        hash ^= UInt64((value >> UInt32(shift)) & 0xFF)
+        hash = hash &* 0x100_0000_01b3
+      }
+    }
+    for index in 0..<count {
+      let sample = try sample(at: index)
+      mix(UInt32(truncatingIfNeeded: sample.label))
+      for value in sample.image { mix(value.bitPattern) }
+      for value in sample.mask { mix(value.bitPattern) }
+    }
+    let hex = String(hash, radix: 16)
+    return "fnv1a64:" + String(repeating: "0", count: 16 - hex.count) + hex
+  }
+}

@@ -1,0 +1,111 @@
+public import Torch
+
+/// Which quantity an ISNet penalises the heatmap of; `plain` trains with cross-entropy alone.
+public enum Variant: String, Codable, Sendable, CaseIterable {
+  case plain
+  /// Original ISNet (Nature Communications 2024): one heatmap per class; cost grows with K.
+  case original
+  /// Selective ISNet: one heatmap of η of the lowest logit; cost independent of K.
+  case selective
+  /// Stochastic ISNet: one heatmap of the top logit or a random other class; cost independent of K.
+  case stochastic
+}
+
+/// The training objective: (1 − P)·cross-entropy + P·heatmap loss for ISNets, cross-entropy alone
+/// for the plain classifier.
+public struct ObjectiveConfiguration: Codable, Sendable, Equatable {
+  public var variant: Variant
+  /// P: weight of the heatmap loss.
+  public var heatmapWeight: Double
+  public var relevance: RelevanceSettings
+  /// εs of the Selective ISNet's η.
+  public var selectiveEpsilon: Double
+  public var loss: HeatmapLossConfiguration
+
+  public init(variant: Variant, heatmapWeight: Double = 0.7, relevance: RelevanceSettings = RelevanceSettings(),
+              selectiveEpsilon: Double = 0.01, loss: HeatmapLossConfiguration = HeatmapLossConfiguration()) {
+    self.variant = variant
+    self.heatmapWeight = heatmapWeight
+    self.relevance = relevance
+    self.selectiveEpsilon = selectiveEpsilon
+    self.loss = loss
+  }
+}
+
+/// The values of one evaluation of the objective, for progress output and validation.
+public struct LossValues: Sendable, Equatable, Codable {
+  public var total: Double
+  public var crossEntropy: Double
+  /// Heatmap loss and its terms; nil for the plain classifier.
+  public var heatmap: Double?
+  public var background: Double?
+  public var foreground: Double?
+}
+
+/// A batch ready for the model: images [B, C, H, W] in [0, 1], masks [B, 1, H, W] (1 = lungs),
+/// int64 labels [B].
+public struct Batch {
+  public let images: Tensor
+  public let masks: Tensor
+  public let labels: Tensor
+  public let labelValues: [Int]
+
+  public init(images: Tensor, masks: Tensor, labels: [Int]) throws {
+    self.images = images
+    self.masks = masks
+    self.labels = try Tensor(labels.map(Int64.init), shape: [labels.count])
+    labelValues = labels
+  }
+}
+
+/// The result of running the objective on one batch.
+public struct ObjectiveOutput {
+  public let loss: Tensor
+  public let logits: Tensor
+  /// Heatmaps of the explained quantity (ISNets only), [B, K', C, H, W].
+  public let heatmaps: Heatmaps?
+  public let values: LossValues
+}
+
+/// Evaluates the ISNet objective on a batch.
+public struct Objective {
+  public let configuration: ObjectiveConfiguration
+
+  public init(_ configuration: ObjectiveConfiguration) {
+    self.configuration = configuration
+  }
+
+  /// The explanation an ISNet variant penalises for a batch of `batchSize` (nil for `plain`).
+  public func explanation(batchSize: Int, classCount: Int, using generator: inout some RandomNumberGenerator) -> Explanation? {
+    switch configuration.variant {
+    case .plain: nil
+    case .original: .everyClass
+    case .selective: .selective(epsilon: configuration.selectiveEpsilon)
+    case .stochastic: .stochastic((0..<batchSize).map { _ in StochasticPick.draw(classCount: classCount, using: &generator) })
+    }
+  }
+
+  /// The objective on `batch`. With `training`, BatchNorm uses batch statistics and the heatmap keeps
+  /// its graph, so `loss.backward()` reaches the weights through the heatmap (double backward).
+  public func evaluate(model: some Classifier, batch: Batch, training: Bool,
+                       using generator: inout some RandomNumberGenerator) throws -> ObjectiveOutput {
+    guard let explanation = explanation(batchSize: batch.labelValues.count, classCount: model.classCount, using: &generator) else {
+      let logits = try model.forward(batch.images, mode: ForwardMode(training: training)).logits
+      let crossEntropy = try logits.crossEntropy(targets: batch.labels)
+      let value = try crossEntropy.item()
+      return ObjectiveOutput(loss: crossEntropy, logits: logits, heatmaps: nil,
+                             values: LossValues(total: value, crossEntropy: value))
+    }
+    let flex = LRPFlex(settings: configuration.relevance)
+    let heatmaps = try flex.heatmaps(of: model, input: batch.images, explaining: explanation,
+                                     training: training, createGraph: training)
+    let crossEntropy = try heatmaps.logits.crossEntropy(targets: batch.labels)
+    let terms = try HeatmapLoss(configuration.loss).terms(heatmaps: heatmaps.maps, masks: batch.masks)
+    let heatmapLoss = try terms.total.mean()
+    let weight = configuration.heatmapWeight
+    let loss = try crossEntropy * (1 - weight) + heatmapLoss * weight
+    let values = LossValues(total: try loss.item(), crossEntropy: try crossEntropy.item(), heatmap: try heatmapLoss.item(),
+                            background: try terms.background.mean().item(), foreground: try terms.foreground.mean().item())
+    return ObjectiveOutput(loss: loss, logits: heatmaps.logits, heatmaps: heatmaps, values: values)
+  }
+}

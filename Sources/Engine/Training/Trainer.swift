@@ -1,0 +1,160 @@
+import Torch
+import Foundation
+
+/// Everything that determines a training run.
+public struct TrainingConfiguration: Codable, Sendable, Equatable {
+  public var objective: ObjectiveConfiguration
+  public var epochs: Int
+  public var batchSize: Int
+  public var optimizer: OptimizerConfiguration
+  /// Gradient-norm clipping (the authors clip at 1); nil disables it.
+  public var gradientClipNorm: Double?
+  public var seed: UInt64
+  public var augmentation: AugmentationConfiguration
+  /// Epochs of plain training used to tune C1 and C2 before an ISNet is trained (the authors' "cut
+  /// tune", default 5); 0 keeps the cuts in `objective.loss`.
+  public var cutTuningEpochs: Int
+
+  public init(objective: ObjectiveConfiguration, epochs: Int = 10, batchSize: Int = 16,
+              optimizer: OptimizerConfiguration = .isnetDefault, gradientClipNorm: Double? = 1, seed: UInt64 = 0,
+              augmentation: AugmentationConfiguration = AugmentationConfiguration(), cutTuningEpochs: Int = 0) {
+    self.objective = objective
+    self.epochs = epochs
+    self.batchSize = batchSize
+    self.optimizer = optimizer
+    self.gradientClipNorm = gradientClipNorm
+    self.seed = seed
+    self.augmentation = augmentation
+    self.cutTuningEpochs = cutTuningEpochs
+  }
+}
+
+/// What the trainer reports while it runs.
+public enum TrainingEvent: Sendable {
+  case tuningCuts(epochs: Int)
+  case cutsTuned(lower: Double, upper: Double)
+  case step(epoch: Int, epochs: Int, step: Int, steps: Int, losses: LossValues, secondsPerStep: Double, remainingSeconds: Double)
+  case validated(EpochRecord)
+  case stopped(epoch: Int)
+}
+
+/// One epoch's outcome.
+public struct EpochRecord: Codable, Sendable, Equatable {
+  public var epoch: Int
+  public var trainingLoss: Double
+  public var validationLosses: LossValues
+  public var validation: ClassificationMetrics
+  public var seconds: Double
+  public var improved: Bool
+}
+
+/// The outcome of a training run. The model holds the weights of the best epoch.
+public struct TrainingResult: Sendable {
+  /// The configuration as trained, with tuned cuts filled in.
+  public var configuration: TrainingConfiguration
+  public var history: [EpochRecord]
+  public var best: EpochRecord?
+  /// True when a stop request ended the run before its last epoch.
+  public var stoppedEarly: Bool
+}
+
+/// Trains a classifier with the ISNet objective: shuffled mini-batches, augmentation, gradient clipping,
+/// validation each epoch, and selection of the epoch with the lowest validation loss (the authors'
+/// criterion). Deterministic for a seed and thread count.
+public struct Trainer {
+  public var configuration: TrainingConfiguration
+  public var classNames: [String]
+
+  public init(configuration: TrainingConfiguration, classNames: [String]) {
+    self.configuration = configuration
+    self.classNames = classNames
+  }
+
+  /// - Parameters:
+  ///   - makeModel: builds a freshly initialised model (called twice when cuts are tuned: the tuning
+  ///     model is thrown away, as in the authors' code).
+  ///   - shouldStop: polled between steps; returning true ends training cleanly, keeping the best epoch.
+  ///   - onImprovement: called with the model after each epoch that improves the validation loss (for
+  ///     example to write a checkpoint).
+  public func train<Model: Classifier>(
+    makeModel: () throws -> Model, training: some TrainingDataset, validation: some TrainingDataset,
+    events: (TrainingEvent) -> Void = { _ in }, shouldStop: () -> Bool = { false },
+    onImprovement: (Model, EpochRecord, TrainingConfiguration) throws -> Void = { _, _, _ in }
+  ) throws -> (model: Model, result: TrainingResult) {
+    guard training.count > 0, validation.count > 0 else {
+      throw EngineError.invalidInput("training needs at least one training and one validation image")
+    }
+    var configuration = self.configuration
+    Torch.seed(configuration.seed)
+    if configuration.objective.variant != .plain, configuration.cutTuningEpochs > 0 {
+      events(.tuningCuts(epochs: configuration.cutTuningEpochs))
+      let tuner = CutTuner(configuration: configuration, epochs: configuration.cutTuningEpochs)
+      guard let cuts = try tuner.tune(model: makeModel(), data: training, shouldStop: shouldStop) else {
+        events(.stopped(epoch: 0))
+        return (try makeModel(), TrainingResult(configuration: configuration, history: [], best: nil, stoppedEarly: true))
+      }
+      configuration.objective.loss.lowerCut = cuts.lower
+      configuration.objective.loss.upperCut = cuts.upper
+      events(.cutsTuned(lower: cuts.lower, upper: cuts.upper))
+      Torch.seed(configuration.seed)
+    }
+
+    let model = try makeModel()
+    let objective = Objective(configuration.objective)
+    let optimizer = configuration.optimizer.make(for: model.parameters)
+    let evaluator = Evaluator(classNames: classNames, batchSize: configuration.batchSize,
+                              relevance: configuration.objective.relevance)
+    var generator = SeededGenerator(seed: configuration.seed)
+    var history: [EpochRecord] = []
+    var best: (record: EpochRecord, state: [Tensor])?
+    var stoppedEarly = false
+    let stepsPerEpoch = (training.count + configuration.batchSize - 1) / configuration.batchSize
+    var stepSeconds: [Double] = []
+
+    epochs: for epoch in 1...configuration.epochs {
+      let started = Date()
+      let order = Array(0..<training.count).shuffled(using: &generator)
+      var lossSum = 0.0
+      for step in 0..<stepsPerEpoch {
+        if shouldStop() {
+          stoppedEarly = true
+          events(.stopped(epoch: epoch))
+          break epochs
+        }
+        let stepStarted = Date()
+        let indices = order[(step * configuration.batchSize)..<Swift.min((step + 1) * configuration.batchSize, order.count)]
+        let batch = try Augmenter(configuration: configuration.augmentation)(training.batch(indices), using: &generator)
+        let output = try objective.evaluate(model: model, batch: batch, training: true, using: &generator)
+        optimizer.clearGradients()
+        try output.loss.backward()
+        if let clip = configuration.gradientClipNorm { try optimizer.clipGradientNorm(clip) }
+        try optimizer.step()
+        lossSum += output.values.total
+        stepSeconds.append(Date().timeIntervalSince(stepStarted))
+        let recent = stepSeconds.suffix(20)
+        let perStep = recent.reduce(0, +) / Double(recent.count)
+        let remainingSteps = (configuration.epochs - epoch) * stepsPerEpoch + (stepsPerEpoch - step - 1)
+        events(.step(epoch: epoch, epochs: configuration.epochs, step: step + 1, steps: stepsPerEpoch,
+                     losses: output.values, secondsPerStep: perStep, remainingSeconds: perStep * Double(remainingSteps)))
+      }
+      let evaluation = try evaluator.evaluate(model, on: validation, objective: objective, seed: configuration.seed)
+      let validationLosses = evaluation.losses!
+      let improved = best.map { validationLosses.total < $0.record.validationLosses.total } ?? true
+      let record = EpochRecord(epoch: epoch, trainingLoss: lossSum / Double(stepsPerEpoch), validationLosses: validationLosses,
+                               validation: evaluation.metrics, seconds: Date().timeIntervalSince(started), improved: improved)
+      history.append(record)
+      events(.validated(record))
+      if improved {
+        best = (record, try Torch.withoutGradient { try model.state.map { try $0.tensor.clone() } })
+        try onImprovement(model, record, configuration)
+      }
+    }
+
+    if let best {
+      try Torch.withoutGradient {
+        for (entry, saved) in zip(model.state, best.state) { try entry.tensor.copy_(saved) }
+      }
+    }
+    return (model, TrainingResult(configuration: configuration, history: history, best: best?.record, stoppedEarly: stoppedEarly))
+  }
+}

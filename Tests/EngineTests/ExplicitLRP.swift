@@ -1,0 +1,63 @@
+import Engine
+import Torch
+
+/// An explicit, layer-by-layer LRP for the small test networks, written independently of LRP-Flex: each
+/// layer redistributes relevance with its own rule in the "z, s = R/z, c = ∂(z·s)/∂a, R = a·c" form of
+/// Montavon's LRP tutorial (local gradients of one layer at a time, no modified global backward), and
+/// max-pooling routes relevance to the window's winner with an explicit loop.
+enum ExplicitLRP {
+  /// ε-rule (or LRP-0 when epsilon is 0) for one affine layer `forward` at input `activation`.
+  static func epsilonRule(_ activation: Tensor, relevance: Tensor, epsilon: Double,
+                          _ forward: (Tensor) throws -> Tensor) throws -> Tensor {
+    let input = try activation.detached().requiringGradient()
+    let z = try forward(input)
+    let stabilised = try epsilon == 0 ? z : z + (z.greaterOrEqual(0).to(.float64) * 2 - 1) * epsilon
+    let zeroSafe = try Tensor.where(stabilised.equal(0), Tensor.ones(stabilised.shape, dtype: .float64), stabilised)
+    let s = try (relevance / zeroSafe).detached()
+    let c = try gradients(of: (z * s).sum(), wrt: [input])[0]
+    return try input.detached() * c
+  }
+
+  /// z^B rule with bounds [low, high] for the first convolution.
+  static func zBoxRule(_ x: Tensor, relevance: Tensor, conv: Conv2d, low: Double, high: Double, epsilon: Double) throws -> Tensor {
+    let input = try x.detached().requiringGradient()
+    let lowInput = try Tensor.full(x.shape, value: low, dtype: .float64).requiringGradient()
+    let highInput = try Tensor.full(x.shape, value: high, dtype: .float64).requiringGradient()
+    let (w, b) = (try conv.weight.detached(), try conv.bias?.detached())
+    func convolve(_ t: Tensor, _ weight: Tensor, _ bias: Tensor?) throws -> Tensor {
+      try t.conv2d(weight: weight, bias: bias, stride: conv.stride, padding: conv.padding)
+    }
+    let z = try convolve(input, w, b)
+      - convolve(lowInput, w.clamp(min: 0), b.map { try $0.clamp(min: 0) * low })
+      - convolve(highInput, w.clamp(max: 0), b.map { try $0.clamp(max: 0) * high })
+    let stabilised = try z + (z.greaterOrEqual(0).to(.float64) * 2 - 1) * epsilon
+    let s = try (relevance / stabilised).detached()
+    let grads = try gradients(of: (z * s).sum(), wrt: [input, lowInput, highInput])
+    return try input.detached() * grads[0] + lowInput.detached() * grads[1] + highInput.detached() * grads[2]
+  }
+
+  /// Winner-take-all through a max-pool of `kernel` = `stride` (non-overlapping windows).
+  static func maxPoolRule(_ activation: Tensor, relevance: Tensor, window: Int) throws -> Tensor {
+    let shape = activation.shape  // [B, C, H, W]
+    let values = try activation.values(as: Double.self)
+    let incoming = try relevance.values(as: Double.self)
+    var result = [Double](repeating: 0, count: values.count)
+    let (height, width) = (shape[2], shape[3])
+    let (outHeight, outWidth) = (height / window, width / window)
+    for plane in 0..<(shape[0] * shape[1]) {
+      for row in 0..<outHeight {
+        for column in 0..<outWidth {
+          var winner = -1
+          for dy in 0..<window {
+            for dx in 0..<window {
+              let index = plane * height * width + (row * window + dy) * width + column * window + dx
+              if winner < 0 || values[index] > values[winner] { winner = index }
+            }
+          }
+          result[winner] += incoming[plane * outHeight * outWidth + row * outWidth + column]
+        }
+      }
+    }
+    return try Tensor(result, shape: shape)
+  }
+}

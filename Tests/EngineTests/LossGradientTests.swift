@@ -1,0 +1,50 @@
+@testable import Engine
+import Testing
+import Torch
+
+@Suite("Heatmap loss gradient")
+struct LossGradientTests {
+  @Test("d(heatmap loss)/d(weights) through double backward matches central finite differences (1e-4 relative)")
+  func matchesFiniteDifferences() throws {
+    Torch.seed(17)
+    let conv1 = try Conv2d(1, 3, kernel: Size2(3), padding: Size2(1), bias: true, dtype: .float64)
+    let conv2 = try Conv2d(3, 4, kernel: Size2(3), padding: Size2(1), bias: true, dtype: .float64)
+    let linear = try Linear(4, 3, dtype: .float64)
+    try Torch.withoutGradient { for b in [conv1.bias!, conv2.bias!] { try b.copy_(Tensor.randn(b.shape) * 0.1) } }
+    let net = try SequentialClassifier([
+      .conv(conv1), .relu, .maxPool(kernel: Size2(2), stride: Size2(2), padding: Size2(0)),
+      .conv(conv2), .relu, .globalAvgPool, .flatten, .linear(linear),
+    ], inputChannels: 1, classCount: 3)
+    let x = try Tensor.rand([2, 1, 6, 6]).to(.float64)
+    var maskValues = [Double](repeating: 0, count: 72)
+    for sample in 0..<2 { for row in 1..<5 { for column in 1..<4 { maskValues[sample * 36 + row * 6 + column] = 1 } } }
+    let masks = try Tensor(maskValues, shape: [2, 1, 6, 6])
+    let loss = HeatmapLoss(HeatmapLossConfiguration(backgroundDecay: 0.8, lowerCut: 0.5, upperCut: 0.6))
+    let flex = LRPFlex()
+
+    func objective(createGraph: Bool) throws -> Tensor {
+      let maps = try flex.heatmaps(of: net, input: x, explaining: .selective(epsilon: 0.01), createGraph: createGraph).maps
+      return try loss(heatmaps: maps, masks: masks)
+    }
+    let analytic = try gradients(of: objective(createGraph: true), wrt: [conv1.weight, linear.weight])
+    for (parameter, gradient) in zip([conv1.weight, linear.weight], analytic) {
+      let original = try parameter.values(as: Double.self)
+      var numeric: [Double] = []
+      let step = 1e-6
+      for index in original.indices {
+        func value(at offset: Double) throws -> Double {
+          var shifted = original
+          shifted[index] += offset
+          try Torch.withoutGradient { try parameter.copy_(Tensor(shifted, shape: parameter.shape)) }
+          return try objective(createGraph: false).item()
+        }
+        numeric.append((try value(at: step) - value(at: -step)) / (2 * step))
+      }
+      try Torch.withoutGradient { try parameter.copy_(Tensor(original, shape: parameter.shape)) }
+      let computed = try gradient.values(as: Double.self)
+      let scale = numeric.map(Swift.abs).max()!
+      #expect(scale > 1e-6, "the loss must depend on these weights")
+      #expect(zip(computed, numeric).map { Swift.abs($0 - $1) }.max()! / scale < 1e-4)
+    }
+  }
+}
