@@ -52,7 +52,9 @@ let package = Package(
     .target(name: "DICOM", dependencies: ["CDCMTK"], swiftSettings: strictSwift),
     .target(name: "PNG", dependencies: ["CPNG"], swiftSettings: strictSwift),
     .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strictSwift),
-    .target(name: "Engine", dependencies: ["Torch"], swiftSettings: strictSwift),
+    .target(name: "Durable", swiftSettings: strictSwift),
+    .target(name: "Safetensors", dependencies: ["Durable"], swiftSettings: strictSwift),
+    .target(name: "Engine", dependencies: ["Torch", "Safetensors", "Durable"], swiftSettings: strictSwift),
 
     // The command-line tool on top.
     .executableTarget(
@@ -68,10 +70,11 @@ let package = Package(
     .target(name: "TestSupport", swiftSettings: strictSwift),
 
     .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
-    .testTarget(name: "EngineTests", dependencies: ["Engine", "Torch", "TestSupport"], swiftSettings: strictSwift),
+    .testTarget(name: "EngineTests", dependencies: ["Engine", "Torch", "Safetensors", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(name: "DICOMTests", dependencies: ["DICOM", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(name: "PNGTests", dependencies: ["PNG"], swiftSettings: strictSwift),
     .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"], swiftSettings: strictSwift),
+    .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(name: "CLITests", dependencies: ["isnetd", "TestSupport"], swiftSettings: strictSwift),
   ],
   cxxLanguageStandard: .cxx17

@@ -52,23 +52,16 @@ extension TrainingDataset {
     return try Batch(images: images, masks: masks, labels: samples.map(\.label))
   }
 
-  /// A fingerprint of the images, masks and labels (FNV-1a over their bytes), recorded in checkpoints
-  /// so a model can be traced to the data it saw.
+  /// A fingerprint of the labels, images and masks, recorded in checkpoints so a model can be traced to
+  /// the data it saw.
   public func fingerprint() throws -> String {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    func mix(_ value: UInt32) {
-      for shift in stride(from: 0, to: 32, by: 8) {
-        hash ^= UInt64((value >> UInt32(shift)) & 0xFF)
-        hash = hash &* 0x100_0000_01b3
-      }
-    }
+    var hasher = FNV1a64()
     for index in 0..<count {
       let sample = try sample(at: index)
-      mix(UInt32(truncatingIfNeeded: sample.label))
-      for value in sample.image { mix(value.bitPattern) }
-      for value in sample.mask { mix(value.bitPattern) }
+      hasher.combine([Int64(sample.label)])
+      hasher.combine(sample.image)
+      hasher.combine(sample.mask)
     }
-    let hex = String(hash, radix: 16)
-    return "fnv1a64:" + String(repeating: "0", count: 16 - hex.count) + hex
+    return hasher.digest
   }
 }

@@ -121,7 +121,8 @@ public final class Adam: Optimizer {
       for (index, parameter) in parameters.enumerated() {
         guard var gradient = parameter.gradient else { continue }
         if weightDecay != 0 { gradient = try gradient + parameter * weightDecay }
-        let moment = try moments[index] ?? (Tensor.zeros(parameter.shape), Tensor.zeros(parameter.shape))
+        let dtype = parameter.dtype ?? .float32
+        let moment = try moments[index] ?? (Tensor.zeros(parameter.shape, dtype: dtype), Tensor.zeros(parameter.shape, dtype: dtype))
         moments[index] = moment
         try moment.first.mul_(beta1)
         try moment.first.add_(gradient, alpha: 1 - beta1)

@@ -1,0 +1,76 @@
+public import Foundation
+import Glibc
+
+/// Replaces files atomically: a reader sees the old file or the whole new one, never a part, and
+/// after a crash the file is one or the other. Used for checkpoints, reports and heatmaps.
+public enum AtomicFile {
+  /// Writes `pieces` one after the other to a temporary file in `path`'s directory, `fsync`s it,
+  /// renames it over `path`, then `fsync`s the directory so the rename itself is durable. The
+  /// temporary file (a dotfile, so inbox-style watchers skip it) is removed when a step before the
+  /// rename fails.
+  public static func replace(_ path: String, with pieces: [Data], permissions: mode_t = 0o644) throws(AtomicFileError) {
+    let (directory, name) = split(path)
+    let temporary = "\(directory)/.\(name).tmp-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
+    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions)
+    guard descriptor >= 0 else { throw .system("cannot create \(temporary)") }
+    var renamed = false
+    defer { if !renamed { unlink(temporary) } }
+    do {
+      defer { close(descriptor) }
+      for piece in pieces {
+        if let failure = piece.withUnsafeBytes({ writeAll($0, to: descriptor) }) {
+          throw AtomicFileError(message: "cannot write \(temporary): \(failure)")
+        }
+      }
+      guard fsync(descriptor) == 0 else { throw .system("cannot fsync \(temporary)") }
+    }
+    guard rename(temporary, path) == 0 else { throw .system("cannot rename \(temporary) to \(path)") }
+    renamed = true
+    let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard directoryDescriptor >= 0 else { throw .system("wrote \(path) but cannot open \(directory)") }
+    defer { close(directoryDescriptor) }
+    guard fsync(directoryDescriptor) == 0 else { throw .system("wrote \(path) but cannot fsync \(directory)") }
+  }
+
+  /// Writes `data` to `path` atomically.
+  public static func write(_ data: Data, to path: String) throws(AtomicFileError) {
+    try replace(path, with: [data])
+  }
+
+  /// The directory holding `path` (`.` when it names none) and the file name.
+  static func split(_ path: String) -> (directory: String, name: String) {
+    guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+    let directory = String(path[..<slash])
+    return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
+  }
+
+  /// Writes all of `bytes`, resuming after partial writes and interruptions; returns `strerror`'s text
+  /// on failure, nil on success.
+  private static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) -> String? {
+    var written = 0
+    while written < bytes.count {
+      let result = Glibc.write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+      if result < 0 {
+        let code = errno
+        if code == EINTR { continue }
+        return "\(String(cString: strerror(code))) (errno \(code))"
+      }
+      written += result
+    }
+    return nil
+  }
+}
+
+/// An atomic write that failed, with the system's reason.
+public struct AtomicFileError: Error, Equatable, CustomStringConvertible, Sendable {
+  public let message: String
+
+  public init(message: String) { self.message = message }
+
+  static func system(_ what: String) -> AtomicFileError {
+    let code = errno
+    return AtomicFileError(message: "\(what): \(String(cString: strerror(code))) (errno \(code))")
+  }
+
+  public var description: String { message }
+}

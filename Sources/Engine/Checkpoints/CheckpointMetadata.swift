@@ -1,0 +1,98 @@
+public import Foundation
+
+/// The JSON sidecar of a checkpoint: everything needed to rebuild the model, feed it, interpret its
+/// outputs and trace where it came from. Written beside the weights as `<name>.json`.
+public struct CheckpointMetadata: Codable, Sendable, Equatable {
+  public static let currentFormatVersion = 1
+
+  /// "isnetd-checkpoint"; lets tools tell the sidecar apart from other JSON.
+  public var format: String
+  public var formatVersion: Int
+  /// A unique version string for this model (creation time and a fingerprint of the weights).
+  public var modelVersion: String
+  /// Who wrote it ("isnetd 0.1.0-dev train"), for traceability.
+  public var producer: String
+  public var createdAt: Date
+  public var architecture: Architecture
+  public var classNames: [String]
+  public var input: InputDescription
+  /// The training configuration as trained (variant, every loss hyperparameter, tuned cuts, seed); nil
+  /// for imported weights.
+  public var training: TrainingConfiguration?
+  public var trainingData: DataDescription?
+  public var metrics: TrainingMetrics?
+  /// FNV-1a 64 of the weights file, checked on load.
+  public var weightsFingerprint: String
+  /// False until a model is validated on real patient data: every output it produces is then labelled
+  /// "not for clinical use".
+  public var clinicallyValidated: Bool
+
+  public init(modelVersion: String, producer: String, createdAt: Date = Date(), architecture: Architecture,
+              classNames: [String], input: InputDescription, training: TrainingConfiguration? = nil,
+              trainingData: DataDescription? = nil, metrics: TrainingMetrics? = nil, weightsFingerprint: String = "",
+              clinicallyValidated: Bool = false) {
+    format = "isnetd-checkpoint"
+    formatVersion = Self.currentFormatVersion
+    self.modelVersion = modelVersion
+    self.producer = producer
+    // Whole seconds: the sidecar stores ISO 8601 without fractions, so a read-back compares equal.
+    self.createdAt = Date(timeIntervalSince1970: createdAt.timeIntervalSince1970.rounded(.down))
+    self.architecture = architecture
+    self.classNames = classNames
+    self.input = input
+    self.training = training
+    self.trainingData = trainingData
+    self.metrics = metrics
+    self.weightsFingerprint = weightsFingerprint
+    self.clinicallyValidated = clinicallyValidated
+  }
+}
+
+/// The model's input: tensor geometry and the preprocessing that produced it.
+public struct InputDescription: Codable, Sendable, Equatable {
+  public var channels: Int
+  public var height: Int
+  public var width: Int
+  /// The preprocessing rule and its parameters, as the DICOM input layer describes them (for example
+  /// "rule": "percentile-window-letterbox", "lowPercentile": "0.5", ...). The same rule must be used at
+  /// training and inference.
+  public var preprocessing: [String: String]
+
+  public init(channels: Int, height: Int, width: Int, preprocessing: [String: String]) {
+    self.channels = channels
+    self.height = height
+    self.width = width
+    self.preprocessing = preprocessing
+  }
+}
+
+/// The data a model was trained on.
+public struct DataDescription: Codable, Sendable, Equatable {
+  public var fingerprint: String
+  public var trainingImages: Int
+  public var validationImages: Int
+  /// Free-form notes (for example which masks were pseudo-masks).
+  public var notes: [String: String]
+
+  public init(fingerprint: String, trainingImages: Int, validationImages: Int, notes: [String: String] = [:]) {
+    self.fingerprint = fingerprint
+    self.trainingImages = trainingImages
+    self.validationImages = validationImages
+    self.notes = notes
+  }
+}
+
+/// Validation results recorded with a trained model.
+public struct TrainingMetrics: Codable, Sendable, Equatable {
+  public var bestEpoch: Int
+  public var validation: ClassificationMetrics
+  public var validationLosses: LossValues
+  public var history: [EpochRecord]
+
+  public init(bestEpoch: Int, validation: ClassificationMetrics, validationLosses: LossValues, history: [EpochRecord]) {
+    self.bestEpoch = bestEpoch
+    self.validation = validation
+    self.validationLosses = validationLosses
+    self.history = history
+  }
+}
