@@ -41,41 +41,61 @@ let package = Package(
     ),
     .target(
       name: "CDCMTK",
-      linkerSettings: ["dcmimage", "dcmimgle", "dcmjpeg", "dcmjpls", "dcmdata", "oflog", "ofstd", "stdc++"]
-        .map { .linkedLibrary($0) }
+      linkerSettings: ["dcmjpeg", "dcmjpls", "dcmdata", "oflog", "ofstd", "stdc++"].map { .linkedLibrary($0) }
     ),
+    // JPEG 2000 frames, which DCMTK's free toolkit cannot decode, go to OpenJPEG through this C shim.
+    .target(name: "COpenJPEG", linkerSettings: [.linkedLibrary("openjp2")]),
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
     .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
-    // Swift layers over the bridges.
+    // Swift layers over the bridges, and small leaf modules.
+    .target(name: "Durable", swiftSettings: strictSwift),
     .target(name: "Torch", dependencies: ["CTorch"], swiftSettings: strictSwift),
-    .target(name: "DICOM", dependencies: ["CDCMTK"], swiftSettings: strictSwift),
+    .target(name: "Imaging", swiftSettings: strictSwift),
+    .target(name: "DICOM", dependencies: ["CDCMTK", "COpenJPEG", "Imaging"], swiftSettings: strictSwift),
     .target(name: "PNG", dependencies: ["CPNG"], swiftSettings: strictSwift),
     .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strictSwift),
-    .target(name: "Durable", swiftSettings: strictSwift),
     .target(name: "Safetensors", dependencies: ["Durable"], swiftSettings: strictSwift),
-    .target(name: "Engine", dependencies: ["Torch", "Safetensors", "Durable"], swiftSettings: strictSwift),
+
+    // The Faster ISNet engine: layers, DenseNet, LRP-Flex, ISNet losses, training, checkpoints.
+    .target(name: "Engine", dependencies: ["Torch", "Safetensors", "Durable", "Imaging"], swiftSettings: strictSwift),
+
+    // The screening pipeline: DICOM in, model input, prediction, heatmap, shortcut check.
+    .target(name: "Screening", dependencies: ["Engine", "DICOM", "Imaging", "PNG", "Torch"], swiftSettings: strictSwift),
 
     // The command-line tool on top.
     .executableTarget(
       name: "isnetd",
       dependencies: [
-        "Torch", "DICOM", "PNG", "Systemd",
+        "Torch", "DICOM", "Imaging", "PNG", "Systemd", "Engine", "Screening", "Safetensors",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strictSwift
     ),
 
     // Fixture generators and helpers shared by the tests; never linked into isnetd.
-    .target(name: "TestSupport", swiftSettings: strictSwift),
+    .target(name: "TestSupport", dependencies: ["PNG"], swiftSettings: strictSwift),
+
+    // Benchmarks (decode, ...): `swift run -c release isnetd-bench --help`.
+    .executableTarget(
+      name: "isnetd-bench",
+      dependencies: [
+        "DICOM", "Imaging", "Engine", "Torch", "TestSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: strictSwift
+    ),
 
     .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
-    .testTarget(name: "EngineTests", dependencies: ["Engine", "Torch", "Safetensors", "TestSupport"], swiftSettings: strictSwift),
+    .testTarget(
+      name: "EngineTests", dependencies: ["Engine", "Torch", "Safetensors", "Imaging", "TestSupport"], exclude: ["Fixtures"],
+      swiftSettings: strictSwift),
     .testTarget(name: "DICOMTests", dependencies: ["DICOM", "TestSupport"], swiftSettings: strictSwift),
+    .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: strictSwift),
     .testTarget(name: "PNGTests", dependencies: ["PNG"], swiftSettings: strictSwift),
     .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "TestSupport"], swiftSettings: strictSwift),
-    .testTarget(name: "CLITests", dependencies: ["isnetd", "TestSupport"], swiftSettings: strictSwift),
+    .testTarget(name: "CLITests", dependencies: ["isnetd", "Engine", "Imaging", "Safetensors", "Torch", "TestSupport"], swiftSettings: strictSwift),
   ],
   cxxLanguageStandard: .cxx17
 )

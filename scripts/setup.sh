@@ -7,6 +7,9 @@ packages=(
   libtorch-dev        # tensors, autograd, convolutions (the engine's arithmetic)
   libdcmtk-dev dcmtk  # DICOM parsing and decoding; CLI tools generate test fixtures
   libopenjp2-7-dev    # JPEG 2000 frames, which DCMTK's free toolkit cannot decode
+  libopenjp2-tools    # opj_compress/opj_decompress: JPEG 2000 test fixtures and the decode benchmark
+  time                # /usr/bin/time: peak memory of the reference tools in the decode benchmark
+  python3-venv python3-pip  # pydicom reference values for the DICOM tests (scripts/pydicom_reference.py)
   libpng-dev          # heatmap PNGs
   libsystemd-dev      # sd_notify, sd_journal_sendv
   systemd             # journald for tests, systemd-analyze for unit checks

@@ -23,11 +23,12 @@ struct DICOMFileTests {
     #expect(try file.number(.rows) == Double(rows))
     #expect(try file.string(Tag(0x0018, 0x5101)) == nil)  // ViewPosition absent
 
-    let frame = try file.storedValues()
-    #expect(frame.rows == rows)
-    #expect(frame.columns == columns)
-    #expect(!frame.isSigned)
-    #expect(frame.values == values.map(Float.init))
+    let image = try file.decodeFirstFrame()
+    #expect(image.rows == rows)
+    #expect(image.columns == columns)
+    #expect(image.modalityTransform == .identity)
+    #expect(image.inversionPivot == nil)
+    #expect(image.values == values.map(Float.init))
   }
 
   @Test("a truncated file is reported as truncated, with DCMTK's text")

@@ -1,5 +1,6 @@
 @testable import Engine
 import Foundation
+import Imaging
 import Safetensors
 import Testing
 import TestSupport
@@ -12,7 +13,7 @@ struct CheckpointTests {
   func metadata(_ model: DenseNet) -> CheckpointMetadata {
     CheckpointMetadata(modelVersion: "test-1", producer: "CheckpointTests", architecture: .denseNet(model.configuration),
                        classNames: ["covid-19", "pneumonia", "normal"],
-                       input: InputDescription(channels: 1, height: 32, width: 32, preprocessing: ["rule": "test"]))
+                       input: InputDescription(channels: 1, preprocessing: Preprocessing(width: 32, height: 32)))
   }
 
   @Test("safetensors round trip is bit-exact for every parameter and buffer, and the model predicts the same")

@@ -52,7 +52,7 @@ enum ShortcutProblem {
 struct ShortcutTests {
   static let classNames = ["left", "right"]
 
-  func train(_ variant: Variant) throws -> (DenseNet, TrainingResult) {
+  func train(_ variant: Variant) throws -> (any Classifier, TrainingResult) {
     let objective = ObjectiveConfiguration(variant: variant, heatmapWeight: 0.7,
                                            loss: HeatmapLossConfiguration(backgroundDecay: 0.9, lowerCut: 1, upperCut: 25))
     let configuration = TrainingConfiguration(objective: objective, epochs: 15, batchSize: 32,

@@ -1,8 +1,8 @@
 // CDCMTK: a C surface over DCMTK for Swift.
 //
 // Every function is noexcept and reports failures through the caller-owned CDcmStatus, carrying
-// DCMTK's own condition text. The bridge only marshals: which files to accept and what errors mean
-// is decided in Swift.
+// DCMTK's own condition text. The bridge only marshals: which files to accept, how stored bytes
+// become pixel values and what errors mean is decided in Swift.
 #ifndef CDCMTK_H
 #define CDCMTK_H
 
@@ -21,7 +21,7 @@ typedef enum CDcmFailure {
   CDCM_PREMATURE_END,        ///< the stream ended inside an element: truncated or still being written
   CDCM_TAG_NOT_FOUND,        ///< the requested element is absent
   CDCM_CANNOT_DECODE,        ///< no codec can change the pixel data to a native representation
-  CDCM_IMAGE_STATUS,         ///< DicomImage refused the pixel data (message holds its status text)
+  CDCM_IMAGE_STATUS,         ///< a pixel-level call refused the data (message holds DCMTK's text)
   CDCM_OTHER_CONDITION,      ///< any other DCMTK condition
   CDCM_EXCEPTION,            ///< a C++ exception was caught at the boundary
 } CDcmFailure;
@@ -31,43 +31,102 @@ typedef struct CDcmStatus {
   char message[1024];
 } CDcmStatus;
 
+/// A loaded file (DcmFileFormat). Owned by the caller: release with cdcm_close.
 typedef struct CDcmFile CDcmFile;
+/// A dataset, the file meta information or a sequence item inside a file (DcmItem). Borrowed: valid
+/// while its file is open.
+typedef struct CDcmItem CDcmItem;
 
-/// Representation of decoded stored values, as DCMTK's DiPixel reports it.
-typedef struct CDcmFrameInfo {
-  uint32_t columns;
-  uint32_t rows;
-  uint32_t frames;     ///< frames in the object
-  int32_t bits;        ///< effective depth of the decoded values
-  bool is_signed;
-} CDcmFrameInfo;
+/// The transfer syntax a dataset was read in, as DCMTK knows it (DcmXfer).
+typedef struct CDcmTransferSyntax {
+  char uid[65];          ///< DCMTK's UID for it, empty when DCMTK does not know it
+  char name[96];         ///< DCMTK's name for it ("JPEG Lossless, Non-hierarchical, ...")
+  bool known;            ///< DCMTK knows this transfer syntax
+  bool encapsulated;     ///< pixel data is a sequence of compressed fragments
+  bool big_endian;       ///< values are stored big endian
+  bool deflated;         ///< the dataset is deflate-compressed
+  bool codec_registered; ///< a registered DCMTK codec can decode it (DcmCodecList::canChangeCoding)
+} CDcmTransferSyntax;
+
+/// What the Pixel Data element (7FE0,0010) of a dataset holds.
+typedef struct CDcmPixelDataInfo {
+  bool present;         ///< the element exists
+  bool encapsulated;    ///< stored as a pixel sequence (compressed fragments)
+  uint32_t length;      ///< native: the value length in bytes
+  bool words;           ///< native: the value is stored as 16-bit words (VR OW)
+  uint32_t items;       ///< encapsulated: number of items, the Basic Offset Table first
+  bool float_present;   ///< Float Pixel Data (7FE0,0008) or Double Float Pixel Data (7FE0,0009) exists
+} CDcmPixelDataInfo;
 
 /// DCMTK's version string ("3.6.7").
 const char *cdcm_version(void);
-/// Registers the JPEG, JPEG-LS and RLE decoders and the colour image plug-in exactly once (thread-safe).
+/// Registers the JPEG, JPEG-LS and RLE decoders exactly once (thread-safe), and makes DCMTK read
+/// defined-length UN elements with their data dictionary VR (dcmEnableUnknownVRConversion).
 void cdcm_initialize(void);
 /// Whether DCMTK's data dictionary is loaded; without it no tag names or VRs can be resolved.
 bool cdcm_dictionary_loaded(void);
 
-/// Reads a whole DICOM file. `require_meta_header` refuses files without the Part 10 preamble.
+/// Reads a DICOM file. Element values longer than 4 KiB (the pixel data above all) stay in the file
+/// until they are read. `require_meta_header` refuses files without the Part 10 preamble.
 CDcmFile *cdcm_open(const char *path, bool require_meta_header, CDcmStatus *status);
 void cdcm_close(CDcmFile *file);
 
-/// Copies the value of a string-valued element of the dataset (or of the file meta information for
-/// group 0x0002) into `buffer`, NUL-terminated and cut at `capacity`. Returns the full length.
-size_t cdcm_get_string(const CDcmFile *file, uint16_t group, uint16_t element, char *buffer, size_t capacity,
+/// The main dataset of `file`.
+const CDcmItem *cdcm_dataset(const CDcmFile *file);
+/// The file meta information (group 0x0002) of `file`.
+const CDcmItem *cdcm_meta_information(const CDcmFile *file);
+/// Item `index` of the sequence element (group, element) of `item`, or NULL when there is none.
+const CDcmItem *cdcm_sequence_item(const CDcmItem *item, uint16_t group, uint16_t element, uint32_t index);
+/// The number of items of the sequence element (group, element) of `item`, 0 when absent.
+uint32_t cdcm_sequence_count(const CDcmItem *item, uint16_t group, uint16_t element);
+
+/// Copies the value of a string-valued element of `item` into `buffer`, NUL-terminated and cut at
+/// `capacity`. Returns the full length.
+size_t cdcm_get_string(const CDcmItem *item, uint16_t group, uint16_t element, char *buffer, size_t capacity,
                        CDcmStatus *status);
 /// Reads value `index` of a numeric element (any numeric VR, or DS/IS) as a double.
-double cdcm_get_float64(const CDcmFile *file, uint16_t group, uint16_t element, uint32_t index,
+double cdcm_get_float64(const CDcmItem *item, uint16_t group, uint16_t element, uint32_t index,
                         CDcmStatus *status);
-/// The value multiplicity of an element, 0 when absent.
-uint32_t cdcm_value_count(const CDcmFile *file, uint16_t group, uint16_t element);
+/// The value multiplicity of an element, 0 when absent or empty.
+uint32_t cdcm_value_count(const CDcmItem *item, uint16_t group, uint16_t element);
+/// Whether `item` contains the element (group, element), empty or not.
+bool cdcm_contains(const CDcmItem *item, uint16_t group, uint16_t element);
+/// Copies up to `capacity` bytes of the value of a binary element (OB, OW, US, ...) into `buffer`, in
+/// little-endian byte order when `little_endian`, else in big-endian order (multi-byte values are
+/// swapped by the element's VR). Returns the full value length in bytes.
+size_t cdcm_get_bytes(const CDcmItem *item, uint16_t group, uint16_t element, bool little_endian, void *buffer,
+                      size_t capacity, CDcmStatus *status);
 
-/// Decodes frame `frame` through DicomImage and copies its stored values (no modality transform,
-/// original polarity) into `out`, which must hold columns x rows floats. Call with out = NULL to only
-/// fill `info`.
-void cdcm_decode_frame(const CDcmFile *file, uint32_t frame, CDcmFrameInfo *info, float *out, size_t count,
-                       CDcmStatus *status);
+/// The transfer syntax the dataset of `file` was read in.
+void cdcm_transfer_syntax(const CDcmFile *file, CDcmTransferSyntax *out);
+/// Whether `uid` is one of the image storage SOP classes DCMTK lists (dcmImageSOPClassUIDs).
+bool cdcm_is_image_sop_class(const char *uid);
+/// DCMTK's name of a UID ("CRImageStorage"), or NULL when it has none.
+const char *cdcm_uid_name(const char *uid);
+
+/// Describes the Pixel Data element of the dataset of `file`.
+void cdcm_pixel_data_info(const CDcmFile *file, CDcmPixelDataInfo *info, CDcmStatus *status);
+/// Copies `length` bytes of native (uncompressed) Pixel Data, from byte `offset`, into `buffer`,
+/// exactly as they are stored in the file (the transfer syntax's byte order, nothing swapped). Reads
+/// only those bytes from the file.
+void cdcm_read_native_pixels(const CDcmFile *file, uint32_t offset, uint32_t length, void *buffer,
+                             CDcmStatus *status);
+/// Item `index` of the encapsulated Pixel Data (0 is the Basic Offset Table). `*bytes` is borrowed and
+/// valid while the file is open. Returns the item's length.
+size_t cdcm_pixel_item(const CDcmFile *file, uint32_t index, const uint8_t **bytes, CDcmStatus *status);
+/// The size in bytes of one decoded frame as DCMTK computes it (DcmElement::getUncompressedFrameSize).
+uint32_t cdcm_uncompressed_frame_size(const CDcmFile *file, CDcmStatus *status);
+/// Decodes frame `frame` of encapsulated Pixel Data with the registered DCMTK codec
+/// (DcmPixelData::getUncompressedFrame) into `buffer` (host byte order). `color_model` receives the
+/// photometric interpretation of the decoded samples, which a codec may change (YBR to RGB).
+void cdcm_decode_frame(const CDcmFile *file, uint32_t frame, void *buffer, size_t capacity, char *color_model,
+                       size_t color_model_capacity, CDcmStatus *status);
+
+/// Writes a copy of the dataset of `source` to `path` as a Part 10 file in transfer syntax
+/// `transfer_syntax_uid` (an encapsulated one), its Pixel Data replaced by an empty Basic Offset
+/// Table and one fragment per frame (`frames[i]`, `sizes[i]` bytes). For fixtures and benchmarks.
+void cdcm_save_encapsulated(const CDcmFile *source, const char *transfer_syntax_uid, const uint8_t *const *frames,
+                            const size_t *sizes, uint32_t count, const char *path, CDcmStatus *status);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,5 @@
 public import Foundation
+public import Imaging
 
 /// The JSON sidecar of a checkpoint: everything needed to rebuild the model, feed it, interpret its
 /// outputs and trace where it came from. Written beside the weights as `<name>.json`.
@@ -48,22 +49,19 @@ public struct CheckpointMetadata: Codable, Sendable, Equatable {
   }
 }
 
-/// The model's input: tensor geometry and the preprocessing that produced it.
+/// The model's input: channel count and the preprocessing rule that makes it from an image (size,
+/// intensity window, letterbox). The same rule is used at training and inference.
 public struct InputDescription: Codable, Sendable, Equatable {
   public var channels: Int
-  public var height: Int
-  public var width: Int
-  /// The preprocessing rule and its parameters, as the DICOM input layer describes them (for example
-  /// "rule": "percentile-window-letterbox", "lowPercentile": "0.5", ...). The same rule must be used at
-  /// training and inference.
-  public var preprocessing: [String: String]
+  public var preprocessing: Preprocessing
 
-  public init(channels: Int, height: Int, width: Int, preprocessing: [String: String]) {
+  public init(channels: Int, preprocessing: Preprocessing) {
     self.channels = channels
-    self.height = height
-    self.width = width
     self.preprocessing = preprocessing
   }
+
+  public var height: Int { preprocessing.height }
+  public var width: Int { preprocessing.width }
 }
 
 /// The data a model was trained on.

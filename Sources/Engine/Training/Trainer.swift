@@ -76,11 +76,11 @@ public struct Trainer {
   ///   - shouldStop: polled between steps; returning true ends training cleanly, keeping the best epoch.
   ///   - onImprovement: called with the model after each epoch that improves the validation loss (for
   ///     example to write a checkpoint).
-  public func train<Model: Classifier>(
-    makeModel: () throws -> Model, training: some TrainingDataset, validation: some TrainingDataset,
+  public func train(
+    makeModel: () throws -> any Classifier, training: some TrainingDataset, validation: some TrainingDataset,
     events: (TrainingEvent) -> Void = { _ in }, shouldStop: () -> Bool = { false },
-    onImprovement: (Model, EpochRecord, TrainingConfiguration) throws -> Void = { _, _, _ in }
-  ) throws -> (model: Model, result: TrainingResult) {
+    onImprovement: (any Classifier, EpochRecord, TrainingConfiguration) throws -> Void = { _, _, _ in }
+  ) throws -> (model: any Classifier, result: TrainingResult) {
     guard training.count > 0, validation.count > 0 else {
       throw EngineError.invalidInput("training needs at least one training and one validation image")
     }

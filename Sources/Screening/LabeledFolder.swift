@@ -1,0 +1,125 @@
+public import Engine
+import Foundation
+public import Imaging
+import PNG
+
+/// Labelled chest X-rays laid out as class folders, the one layout isnetd trains from:
+///
+///     <root>/<class>/<name>.dcm          the image (any name; files starting with "." are ignored)
+///     <root>/<class>/<name>.mask.png     its lung mask, same geometry, lungs > 127 (optional)
+///
+/// Class names are the folder names, in the order given (or sorted). See docs/data-layout.md.
+public struct LabeledFolder: Sendable {
+  public struct Item: Sendable, Equatable {
+    public let imagePath: String
+    /// The lung mask beside the image, when there is one.
+    public let maskPath: String?
+    public let label: Int
+  }
+
+  public let root: String
+  public let classNames: [String]
+  public let items: [Item]
+
+  /// Lists `root`. With `classNames`, those folders must exist (in that order); otherwise every
+  /// sub-folder is a class, sorted by name.
+  public init(root: String, classNames: [String]? = nil) throws {
+    let manager = FileManager.default
+    var isDirectory: ObjCBool = false
+    guard manager.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+      throw DatasetError("\(root) is not a folder")
+    }
+    let folders = try manager.contentsOfDirectory(atPath: root).filter { name in
+      var folder: ObjCBool = false
+      return !name.hasPrefix(".") && manager.fileExists(atPath: "\(root)/\(name)", isDirectory: &folder) && folder.boolValue
+    }.sorted()
+    let names = classNames ?? folders
+    let absent = names.filter { !folders.contains($0) }
+    guard absent.isEmpty else { throw DatasetError("\(root) has no class folder \(absent.joined(separator: ", "))") }
+    guard names.count >= 2 else { throw DatasetError("\(root) needs at least two class folders, found \(names.count)") }
+    var items: [Item] = []
+    for (label, name) in names.enumerated() {
+      let folder = "\(root)/\(name)"
+      let files = try manager.contentsOfDirectory(atPath: folder).filter { !$0.hasPrefix(".") }.sorted()
+      let fileSet = Set(files)
+      for file in files where !file.hasSuffix(".png") {
+        let stem = file.hasSuffix(".dcm") ? String(file.dropLast(4)) : file
+        let mask = "\(stem).mask.png"
+        items.append(Item(imagePath: "\(folder)/\(file)", maskPath: fileSet.contains(mask) ? "\(folder)/\(mask)" : nil, label: label))
+      }
+    }
+    guard !items.isEmpty else { throw DatasetError("\(root) holds no images") }
+    self.root = root
+    self.classNames = names
+    self.items = items
+  }
+
+  /// Decodes and preprocesses every image and letterboxes its mask to the model's size, calling
+  /// `progress(done, total)` as it goes. Images without a mask fail unless `allowMissingMasks`, in
+  /// which case their mask is all ones (no background: only for training without heatmaps).
+  public func load(with loader: InputLoader, allowMissingMasks: Bool = false,
+                   progress: (Int, Int) -> Void = { _, _ in }) throws -> InMemoryDataset {
+    var samples: [TrainingSample] = []
+    samples.reserveCapacity(items.count)
+    for (index, item) in items.enumerated() {
+      let input = try loader.load(path: item.imagePath).input
+      let mask: [Float]
+      if let maskPath = item.maskPath {
+        mask = try LungMask.read(path: maskPath).letterboxed(by: input.geometry)
+      } else if allowMissingMasks {
+        mask = [Float](repeating: 1, count: input.width * input.height)
+      } else {
+        throw DatasetError("\(item.imagePath) has no lung mask (\(item.imagePath.replacingOccurrences(of: ".dcm", with: "")).mask.png)")
+      }
+      let image = Array(repeating: input.values, count: loader.channels).flatMap { $0 }
+      samples.append(TrainingSample(image: image, mask: mask, label: item.label))
+      progress(index + 1, items.count)
+    }
+    return try InMemoryDataset(samples: samples, imageShape: [loader.channels, loader.preprocessing.height, loader.preprocessing.width])
+  }
+}
+
+/// A binary lung mask at some image's geometry (1 = lungs).
+public struct LungMask: Sendable, Equatable {
+  public let image: GrayImage
+
+  public init(image: GrayImage) {
+    self.image = image
+  }
+
+  /// Reads a PNG mask: grey values above 127 are lungs.
+  public static func read(path: String) throws -> LungMask {
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    let png = try PNGImage(decoding: Array(data))
+    let channels = png.format.channels
+    let pixels = stride(from: 0, to: png.pixels.count, by: channels).map { Float(png.pixels[$0] > 127 ? 1 : 0) }
+    return LungMask(image: GrayImage(width: png.width, height: png.height, pixels: pixels))
+  }
+
+  /// The mask at the model's size, through the same letterbox as its image: each target pixel takes
+  /// the mask value under its centre (nearest neighbour keeps it binary); padding is background.
+  public func letterboxed(by geometry: LetterboxGeometry) throws -> [Float] {
+    guard image.width == geometry.sourceWidth, image.height == geometry.sourceHeight else {
+      throw DatasetError("the mask is \(image.width)x\(image.height), its image \(geometry.sourceWidth)x\(geometry.sourceHeight)")
+    }
+    var values = [Float](repeating: 0, count: geometry.targetWidth * geometry.targetHeight)
+    for y in 0..<geometry.targetHeight {
+      for x in 0..<geometry.targetWidth where geometry.isContent(x: x, y: y) {
+        let source = geometry.sourcePoint(fromTarget: Point(x: Double(x) + 0.5, y: Double(y) + 0.5))
+        let column = Swift.min(Swift.max(Int(source.x), 0), image.width - 1)
+        let row = Swift.min(Swift.max(Int(source.y), 0), image.height - 1)
+        values[y * geometry.targetWidth + x] = image[column, row]
+      }
+    }
+    return values
+  }
+}
+
+/// A problem with labelled data on disk.
+public struct DatasetError: Error, CustomStringConvertible, Equatable {
+  public let message: String
+
+  public init(_ message: String) { self.message = message }
+
+  public var description: String { message }
+}

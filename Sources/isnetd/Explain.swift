@@ -1,0 +1,96 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Safetensors
+import Screening
+import Torch
+
+/// Writes a model's logits and raw LRP-Flex heatmap for one input, for checking against other LRP
+/// implementations.
+struct Explain: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write the logits and the raw LRP heatmap of one input as safetensors.",
+    discussion: """
+      The input is a DICOM file, or a preprocessed float32 tensor of the model's input shape: a \
+      .safetensors file holding one tensor ([C,H,W] or [1,C,H,W]) or a raw little-endian .f32 file of \
+      C x H x W values. The output holds "logits" [1,K], "heatmap" [1,C,H,W] (relevance at the model's \
+      input size) and "input" [1,C,H,W]; its metadata names the model version, the explained class and \
+      the LRP settings. Not for clinical use.
+      """)
+
+  @Option(help: "Model checkpoint (the .safetensors file, its .json sidecar, or their common stem).")
+  var model: String
+  @Option(help: "DICOM file, .safetensors tensor or raw .f32 tensor.")
+  var input: String
+  @Option(name: .customLong("class"), help: "Class to explain (default: the predicted class).")
+  var className: String?
+  @Option(help: "Output .safetensors path.")
+  var out: String
+  @OptionGroup var runtime: RuntimeOptions
+
+  func run() throws {
+    runtime.apply()
+    let (classifier, metadata) = try Checkpoint(path: model).loadClassifier()
+    let explanation: Explanation
+    if let className {
+      guard let index = metadata.classNames.firstIndex(of: className) else {
+        throw ValidationError("the model has no class \"\(className)\"; its classes: \(metadata.classNames.joined(separator: ", "))")
+      }
+      explanation = .classes([index])
+    } else {
+      explanation = .predicted
+    }
+    let tensor = try loadInput(metadata.input)
+    let settings = metadata.training?.objective.relevance ?? RelevanceSettings()
+    let result = try LRPFlex(settings: settings).heatmaps(of: classifier, input: tensor, explaining: explanation)
+    let explained = result.explainedClasses?.first ?? 0
+    let probabilities = try result.logits.softmax(dim: 1).floats()
+
+    var file = SafetensorsFile(metadata: [
+      "modelVersion": metadata.modelVersion,
+      "explainedClass": metadata.classNames[explained],
+      "explainedClassIndex": "\(explained)",
+      "rule": "LRP-Flex: LRP-epsilon at every ReLU, z^B first layer [0,1], LRP-0 last layer",
+      "epsilon": "\(settings.epsilon)",
+      "batchNormRelevance": settings.batchNorm.rawValue,
+      "notice": "not for clinical use",
+    ])
+    file["logits"] = try SafetensorsTensor(result.logits.floats(), shape: result.logits.shape)
+    let heatmap = try result.maps.squeezed(1)
+    file["heatmap"] = try SafetensorsTensor(heatmap.floats(), shape: heatmap.shape)
+    file["input"] = try SafetensorsTensor(tensor.floats(), shape: tensor.shape)
+    try file.write(toPath: out)
+
+    for (name, probability) in zip(metadata.classNames, probabilities) {
+      print(String(format: "%@ %.4f", name, probability))
+    }
+    print("explained \(metadata.classNames[explained]); wrote \(out) (not for clinical use)")
+  }
+
+  /// The model input as [1, C, H, W]: from a tensor file, or decoded and preprocessed from DICOM.
+  private func loadInput(_ description: InputDescription) throws -> Tensor {
+    let shape = [1, description.channels, description.height, description.width]
+    let count = shape.reduce(1, *)
+    if input.hasSuffix(".safetensors") {
+      let file = try SafetensorsFile(path: input)
+      guard file.tensors.count == 1, let stored = file.tensors.values.first else {
+        throw ValidationError("\(input) must hold exactly one tensor, it holds \(file.tensors.count)")
+      }
+      guard stored.shape == shape || stored.shape == Array(shape.dropFirst()) else {
+        throw ValidationError("\(input) holds a \(stored.shape) tensor; the model takes \(shape)")
+      }
+      return try Tensor(stored.floats(), shape: shape)
+    }
+    if input.hasSuffix(".f32") {
+      let data = try Data(contentsOf: URL(fileURLWithPath: input))
+      guard data.count == count * 4 else {
+        throw ValidationError("\(input) has \(data.count / 4) float32 values; the model takes \(shape) = \(count)")
+      }
+      let values = data.withUnsafeBytes { bytes in
+        (0..<count).map { Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+      }
+      return try Tensor(values, shape: shape)
+    }
+    return try InputLoader(preprocessing: description.preprocessing, channels: description.channels).load(path: input).tensor
+  }
+}

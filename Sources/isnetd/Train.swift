@@ -1,0 +1,163 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Imaging
+import Screening
+import Torch
+
+/// Trains a classifier (plain or one of the ISNet variants) from labelled class folders.
+struct Train: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Train a Faster ISNet (or a plain classifier) from labelled DICOM files and lung masks.",
+    discussion: """
+      DATA holds train/ and validation/, each with one folder per class of DICOM files and their \
+      <name>.mask.png lung masks (docs/data-layout.md). The checkpoint of the epoch with the lowest \
+      validation loss is written to OUT.safetensors and OUT.json whenever it improves. Ctrl-C stops after \
+      the current step and keeps the best epoch. Models are not for clinical use.
+      """)
+
+  @Option(help: "Folder with train/ and validation/ class folders.")
+  var data: String
+  @Option(help: "Checkpoint stem to write (OUT.safetensors, OUT.json).")
+  var out: String
+  @Option(help: "Class names in output order (default: the class folders, sorted).")
+  var classes: [String] = []
+  @Option(help: "plain, selective, stochastic or original.", transform: Train.variant)
+  var variant: Variant = .selective
+  @Option(help: "compact or densenet121.")
+  var architecture: ArchitectureChoice = .compact
+  @Option(help: "Model input side in pixels.")
+  var size = 224
+  @Option(help: "Input channels (1, or 3 to repeat the grey image as torchvision models expect).")
+  var channels = 1
+  @Option var epochs = 30
+  @Option var batchSize = 16
+  @Option(help: "sgd or adam.")
+  var optimizer: OptimizerChoice = .sgd
+  @Option var learningRate = 0.01
+  @Option(help: "SGD momentum.")
+  var momentum = 0.9
+  @Option(help: "P: weight of the heatmap loss.")
+  var heatmapWeight = 0.7
+  @Option(help: "d: GWRP decay of the background term.")
+  var backgroundDecay = 0.9
+  @Option(help: "Epochs of plain training that tune C1/C2 before the ISNet (0 keeps C1 = 1, C2 = 25).")
+  var tuneCutEpochs = 5
+  @Flag(help: "Train without augmentation.")
+  var noAugmentation = false
+  @Option var seed: UInt64 = 0
+  @OptionGroup var runtime: RuntimeOptions
+
+  enum ArchitectureChoice: String, ExpressibleByArgument { case compact, densenet121 }
+  enum OptimizerChoice: String, ExpressibleByArgument { case sgd, adam }
+
+  func run() throws {
+    runtime.apply()
+    let preprocessing = Preprocessing(width: size, height: size)
+    let loader = InputLoader(preprocessing: preprocessing, channels: channels)
+    let trainFolder = try LabeledFolder(root: "\(data)/train", classNames: classes.isEmpty ? nil : classes)
+    let validationFolder = try LabeledFolder(root: "\(data)/validation", classNames: trainFolder.classNames)
+    let classNames = trainFolder.classNames
+    let training = try load(trainFolder, "train", loader)
+    let validation = try load(validationFolder, "validation", loader)
+
+    let architecture: Architecture = switch self.architecture {
+    case .compact: .denseNet(.compact(classCount: classNames.count, inputChannels: channels))
+    case .densenet121: .denseNet(.densenet121(classCount: classNames.count, inputChannels: channels))
+    }
+    var objective = ObjectiveConfiguration(variant: variant, heatmapWeight: heatmapWeight)
+    objective.loss.backgroundDecay = backgroundDecay
+    let configuration = TrainingConfiguration(
+      objective: objective, epochs: epochs, batchSize: batchSize,
+      optimizer: optimizer == .sgd ? .sgd(learningRate: learningRate, momentum: momentum, weightDecay: 0)
+        : .adam(learningRate: learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
+      seed: seed, augmentation: noAugmentation ? .none : AugmentationConfiguration(), cutTuningEpochs: tuneCutEpochs)
+    let dataDescription = DataDescription(fingerprint: try training.fingerprint(), trainingImages: training.count,
+                                          validationImages: validation.count, notes: ["classes": classNames.joined(separator: ",")])
+    let version = Self.modelVersion(variant: variant)
+    let checkpoint = Checkpoint(path: out)
+    let stop = StopSignal(message: "stopping after this step; the best epoch is kept")
+    let progress = ProgressPrinter()
+
+    print("training \(variant.rawValue) \(self.architecture.rawValue) at \(size)x\(size) on \(training.count) images, validating on \(validation.count); model version \(version)")
+    let (_, result) = try Trainer(configuration: configuration, classNames: classNames).train(
+      makeModel: { try architecture.makeClassifier() }, training: training, validation: validation,
+      events: progress.report, shouldStop: { stop.isRequested },
+      onImprovement: { model, record, trained in
+        try checkpoint.save(model, metadata: CheckpointMetadata(
+          modelVersion: version, producer: "isnetd \(BuildInfo.version) train", architecture: architecture,
+          classNames: classNames, input: InputDescription(channels: channels, preprocessing: preprocessing),
+          training: trained, trainingData: dataDescription,
+          metrics: TrainingMetrics(bestEpoch: record.epoch, validation: record.validation,
+                                   validationLosses: record.validationLosses, history: [record])))
+      })
+    guard let best = result.best else {
+      print("stopped before the first epoch finished; nothing written")
+      throw ExitCode(130)
+    }
+    print(String(format: "best epoch %d: validation loss %.4f, accuracy %.3f, macro F1 %.3f; wrote %@ (not for clinical use)",
+                 best.epoch, best.validationLosses.total, best.validation.accuracy, best.validation.macroF1, checkpoint.weightsPath))
+    if result.stoppedEarly { throw ExitCode(130) }
+  }
+
+  private func load(_ folder: LabeledFolder, _ name: String, _ loader: InputLoader) throws -> InMemoryDataset {
+    var lastPrinted = Date.distantPast
+    return try folder.load(with: loader, allowMissingMasks: variant == .plain) { done, total in
+      if done == total || Date().timeIntervalSince(lastPrinted) > 2 {
+        print("loading \(name): \(done)/\(total)")
+        lastPrinted = Date()
+      }
+    }
+  }
+
+  /// "20261129T105501Z-selective": sortable, unique per run, and says what was trained.
+  static func modelVersion(variant: Variant, date: Date = Date()) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+    return "\(formatter.string(from: date))-\(variant.rawValue)"
+  }
+}
+
+extension Train {
+  static func variant(_ name: String) throws -> Variant {
+    guard let variant = Variant(rawValue: name) else {
+      throw ValidationError("unknown variant \(name); choose \(Variant.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    return variant
+  }
+}
+
+/// Prints training progress: a step line at most every few seconds, a line per epoch.
+final class ProgressPrinter {
+  private var lastStep = Date.distantPast
+
+  func report(_ event: TrainingEvent) {
+    switch event {
+    case .tuningCuts(let epochs):
+      print("tuning C1/C2 with \(epochs) epochs of plain training")
+    case .cutsTuned(let lower, let upper):
+      print(String(format: "tuned C1 = %.4g, C2 = %.4g", lower, upper))
+    case .step(let epoch, let epochs, let step, let steps, let losses, let secondsPerStep, let remaining):
+      guard step == steps || Date().timeIntervalSince(lastStep) > 5 else { return }
+      lastStep = Date()
+      var line = String(format: "epoch %d/%d step %d/%d loss %.4f ce %.4f", epoch, epochs, step, steps, losses.total, losses.crossEntropy)
+      if let heatmap = losses.heatmap { line += String(format: " heatmap %.4f", heatmap) }
+      line += String(format: " | %.2f s/step, ETA %@", secondsPerStep, Self.duration(remaining))
+      print(line)
+    case .validated(let record):
+      print(String(format: "epoch %d: train loss %.4f | validation loss %.4f accuracy %.3f macro F1 %.3f background share %.3f | %.0f s%@",
+                   record.epoch, record.trainingLoss, record.validationLosses.total, record.validation.accuracy,
+                   record.validation.macroF1, record.validation.backgroundShare?.mean ?? .nan, record.seconds,
+                   record.improved ? " | best so far, saved" : ""))
+    case .stopped(let epoch):
+      print("stopped during epoch \(epoch)")
+    }
+  }
+
+  static func duration(_ seconds: Double) -> String {
+    let total = Int(seconds.rounded())
+    return total >= 3600 ? String(format: "%dh%02dm", total / 3600, total % 3600 / 60) : String(format: "%dm%02ds", total / 60, total % 60)
+  }
+}

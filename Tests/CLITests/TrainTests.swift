@@ -1,0 +1,73 @@
+import Engine
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("isnetd train", .serialized)
+struct TrainTests {
+  @Test("trains a Selective ISNet from class folders with masks and writes a traceable checkpoint")
+  func trainsAndWritesCheckpoint() throws {
+    let directory = try TemporaryDirectory()
+    let data = directory.path("data")
+    try LabeledDataFixtures.write(root: data, classes: ["normal", "pneumonia"], perClass: ["train": 6, "validation": 3])
+    let out = directory.path("model")
+    let output = try Command.run(isnetdExecutable, [
+      "train", "--data", data, "--out", out, "--size", "64", "--epochs", "2", "--batch-size", "4",
+      "--tune-cut-epochs", "2", "--optimizer", "adam", "--learning-rate", "0.003", "--threads", "1",
+    ])
+    #expect(output.contains("tuned C1 ="))
+    #expect(output.contains("epoch 2: train loss"))
+    #expect(output.contains("loading train: 12/12"))
+
+    let metadata = try Checkpoint(path: out).metadata()
+    #expect(metadata.classNames == ["normal", "pneumonia"])
+    #expect(metadata.training?.objective.variant == .selective)
+    #expect(metadata.training?.cutTuningEpochs == 2)
+    #expect(metadata.training?.objective.loss.lowerCut != 1)  // tuned, not the default
+    #expect(metadata.trainingData?.trainingImages == 12)
+    #expect(metadata.trainingData?.fingerprint.hasPrefix("fnv1a64:") == true)
+    #expect(metadata.input.width == 64)
+    #expect(metadata.clinicallyValidated == false)
+    _ = try Checkpoint(path: out).loadClassifier()
+  }
+
+  @Test("a missing lung mask is a clear error for an ISNet")
+  func missingMask() throws {
+    let directory = try TemporaryDirectory()
+    let data = directory.path("data")
+    try LabeledDataFixtures.write(root: data, classes: ["a", "b"], perClass: ["train": 2, "validation": 1])
+    try FileManager.default.removeItem(atPath: "\(data)/train/a/a-0.mask.png")
+    let error = #expect(throws: Command.Failure.self) {
+      try Command.run(isnetdExecutable, ["train", "--data", data, "--out", directory.path("m"), "--size", "64", "--epochs", "1"])
+    }
+    #expect(error?.output.contains("a-0.dcm has no lung mask") == true)
+  }
+
+  @Test("SIGINT stops training after the current step and keeps the best checkpoint")
+  func interrupt() throws {
+    let directory = try TemporaryDirectory()
+    let data = directory.path("data")
+    try LabeledDataFixtures.write(root: data, classes: ["normal", "pneumonia"], perClass: ["train": 6, "validation": 2])
+    let out = directory.path("model")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: isnetdExecutable)
+    process.arguments = ["train", "--data", data, "--out", out, "--size", "64", "--epochs", "500", "--batch-size", "4",
+                         "--tune-cut-epochs", "0", "--threads", "1"]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let deadline = Date().addingTimeInterval(120)
+    while !FileManager.default.fileExists(atPath: out + ".json"), Date() < deadline, process.isRunning {
+      Thread.sleep(forTimeInterval: 0.2)
+    }
+    #expect(FileManager.default.fileExists(atPath: out + ".json"))
+    process.interrupt()
+    process.waitUntilExit()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(process.terminationStatus == 130)
+    #expect(output.contains("stopped during epoch"))
+    #expect(output.contains("best epoch"))
+    _ = try Checkpoint(path: out).loadClassifier()
+  }
+}
