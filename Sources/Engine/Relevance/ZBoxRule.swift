@@ -22,36 +22,46 @@ public struct ZBoxRule: Sendable {
   /// Relevance of `input` given the relevance `outputRelevance` of the first layer's output (same
   /// shape as that output).
   public func relevance(input: Tensor, outputRelevance: Tensor, layer: FirstLayer) throws -> Tensor {
-    let positive = try layer.weight.clamp(min: 0)
-    let negative = try layer.weight.clamp(max: 0)
-    let positiveBias = try layer.bias?.clamp(min: 0)
-    let negativeBias = try layer.bias?.clamp(max: 0)
-    let lowInput = try Tensor.full([1] + input.shape.dropFirst(), value: low, dtype: input.dtype ?? .float32)
-    let highInput = try Tensor.full([1] + input.shape.dropFirst(), value: high, dtype: input.dtype ?? .float32)
+    let dtype = input.dtype ?? .float32
+    // The two bound terms as (weight, bias, bound); a zero bound contributes nothing and is skipped.
+    let bounds = try [
+      (layer.weight.clamp(min: 0), layer.bias?.clamp(min: 0), low),
+      (layer.weight.clamp(max: 0), layer.bias?.clamp(max: 0), high),
+    ].filter { $0.2 != 0 }
+    let boundShape = [1] + input.shape.dropFirst()
 
     switch layer.operation {
     case .convolution(let stride, let padding):
-      func forward(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) throws -> Tensor {
-        try x.conv2d(weight: weight, bias: bias, stride: stride, padding: padding)
+      var z = try input.conv2d(weight: layer.weight, bias: layer.bias, stride: stride, padding: padding)
+      for (weight, bias, bound) in bounds {
+        let constant = try Tensor.full(boundShape, value: bound, dtype: dtype)
+        z = try z - constant.conv2d(weight: weight, bias: bias.map { try $0 * bound }, stride: stride, padding: padding)
       }
-      var z = try forward(input, layer.weight, layer.bias)
-      z = try z - forward(lowInput, positive, positiveBias.map { try $0 * low })
-      z = try z - forward(highInput, negative, negativeBias.map { try $0 * high })
       let ratio = try outputRelevance / stabilised(z)
-      let outputPadding = Size2(
-        outputPaddingFor(input: input.shape[2], output: z.shape[2], kernel: layer.weight.shape[2], stride: stride.height, padding: padding.height),
-        outputPaddingFor(input: input.shape[3], output: z.shape[3], kernel: layer.weight.shape[3], stride: stride.width, padding: padding.width))
-      func backward(_ weight: Tensor) throws -> Tensor {
-        try ratio.convTranspose2d(weight: weight, bias: nil, stride: stride, padding: padding, outputPadding: outputPadding)
+      // Wᵀ(R/z) and the bound terms' W⁺ᵀ(R/z), W⁻ᵀ(R/z) in one adjoint convolution, weights stacked
+      // along the input channels.
+      let channels = input.shape[1]
+      var stackedShape = input.shape
+      stackedShape[1] = channels * (1 + bounds.count)
+      let adjoint = try ratio.conv2dInputGradient(weight: Tensor.cat([layer.weight] + bounds.map(\.0), dim: 1),
+                                                  inputShape: stackedShape, stride: stride, padding: padding)
+      var relevance = try input * adjoint.narrowed(dim: 1, start: 0, length: channels)
+      for (index, bound) in bounds.map(\.2).enumerated() {
+        relevance = try relevance - adjoint.narrowed(dim: 1, start: (index + 1) * channels, length: channels) * bound
       }
-      return try input * backward(layer.weight) - backward(positive) * low - backward(negative) * high
+      return relevance
 
     case .linear:
       var z = try input.linear(weight: layer.weight, bias: layer.bias)
-      z = try z - lowInput.linear(weight: positive, bias: positiveBias.map { try $0 * low })
-      z = try z - highInput.linear(weight: negative, bias: negativeBias.map { try $0 * high })
+      for (weight, bias, bound) in bounds {
+        z = try z - Tensor.full(boundShape, value: bound, dtype: dtype).linear(weight: weight, bias: bias.map { try $0 * bound })
+      }
       let ratio = try outputRelevance / stabilised(z)
-      return try input * ratio.matmul(layer.weight) - ratio.matmul(positive) * low - ratio.matmul(negative) * high
+      var relevance = try input * ratio.matmul(layer.weight)
+      for (weight, _, bound) in bounds {
+        relevance = try relevance - ratio.matmul(weight) * bound
+      }
+      return relevance
     }
   }
 
@@ -60,10 +70,4 @@ public struct ZBoxRule: Sendable {
     let sign = try z.greaterOrEqual(0).to(z.dtype ?? .float32) * 2 - 1
     return try z + sign * epsilon
   }
-}
-
-/// The output padding that makes a transposed convolution restore the input size exactly:
-/// H_in − ((H_out − 1)·s − 2p + k).
-func outputPaddingFor(input: Int, output: Int, kernel: Int, stride: Int, padding: Int) -> Int {
-  input - ((output - 1) * stride - 2 * padding + kernel)
 }
