@@ -32,7 +32,7 @@ enum ShortcutProblem {
       for pixel in image.indices {
         let (row, column) = (Double(pixel / size), Double(pixel % size))
         let distance = Foundation.pow(row - centreRow, 2) + Foundation.pow(column - centreColumn, 2)
-        image[pixel] += Float(0.35 * Foundation.exp(-distance / 8))
+        image[pixel] += Float(0.45 * Foundation.exp(-distance / 8))
       }
       // Background marker: a bright 4x4 square in a top corner.
       let markerClass = swapped ? 1 - label : label
@@ -57,7 +57,7 @@ struct ShortcutTests {
                                            loss: HeatmapLossConfiguration(backgroundDecay: 0.9, lowerCut: 1, upperCut: 25))
     let configuration = TrainingConfiguration(objective: objective, epochs: 15, batchSize: 32,
                                               optimizer: .adam(learningRate: 3e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
-                                              seed: 1, augmentation: .none)
+                                              seed: 1, augmentation: .none, cutTuningEpochs: variant == .plain ? 0 : 3)
     let trainer = Trainer(configuration: configuration, classNames: Self.classNames)
     let result = try trainer.train(makeModel: ShortcutProblem.model, training: ShortcutProblem.dataset(count: 256, seed: 10),
                                    validation: ShortcutProblem.dataset(count: 64, seed: 11))
@@ -81,6 +81,7 @@ struct ShortcutTests {
     print("shortcut test: selective biased acc \(isnetBiased.accuracy) share \(isnetBiased.backgroundShare!.mean); swapped acc \(isnetSwapped.accuracy)")
 
     #expect(plainBiased.backgroundShare!.mean >= 2 * isnetBiased.backgroundShare!.mean)
+    #expect(isnetBiased.accuracy >= 0.9, "the ISNet must still learn the task from the lungs")
     #expect(isnetSwapped.accuracy >= plainSwapped.accuracy + 0.3)
   }
 }
