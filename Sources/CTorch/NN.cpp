@@ -9,35 +9,40 @@ namespace {
 
 thread_local bool lrp_backward = false;
 
-/// Identity on y = relu(x) in the forward; in the backward it sends the gradient to x scaled by
-/// y/(y+eps) in LRP mode or by 1[y>0] otherwise. y is an input (saved with its own graph), so a
-/// double backward differentiates the factor through the ordinary ReLU.
-struct ReLUGradientGate : public torch::autograd::Function<ReLUGradientGate> {
-  static at::Tensor forward(torch::autograd::AutogradContext *context, const at::Tensor &input,
-                            const at::Tensor &output, double eps) {
-    context->save_for_backward({output});
+/// y = relu(x). Its backward sends the gradient to x scaled by y/(y+eps) in LRP mode, or by 1[x>0]
+/// otherwise. The factor is recomputed from the saved input with differentiable ops, so a double
+/// backward differentiates it through the ordinary ReLU.
+struct LRPReLU : public torch::autograd::Function<LRPReLU> {
+  static at::Tensor forward(torch::autograd::AutogradContext *context, const at::Tensor &input, double eps) {
+    context->save_for_backward({input});
     context->saved_data["eps"] = eps;
-    return output.clone();
+    return at::relu(input);
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext *context,
                                                  torch::autograd::variable_list gradients) {
-    auto output = context->get_saved_variables()[0];
+    auto input = context->get_saved_variables()[0];
     double eps = context->saved_data["eps"].toDouble();
     const auto &incoming = gradients[0];
-    at::Tensor factor = lrp_backward && eps > 0 ? output / (output + eps) : (output > 0).to(incoming.scalar_type());
-    return {incoming * factor, at::Tensor(), at::Tensor()};
+    if (lrp_backward && eps > 0) {
+      auto output = at::relu(input);
+      return {incoming * (output / (output + eps)), at::Tensor()};
+    }
+    return {incoming * (input > 0).to(incoming.scalar_type()), at::Tensor()};
   }
 };
 
-/// Identity whose backward is blocked while LRP backward mode is on.
-struct LRPGradientBlock : public torch::autograd::Function<LRPGradientBlock> {
-  static at::Tensor forward(torch::autograd::AutogradContext *, const at::Tensor &input) { return input.clone(); }
+/// The value of `ordinary`; the backward sends the gradient to `ordinary` outside LRP mode and to
+/// `relevance` inside it, so one forward graph holds a path only relevance passes follow.
+struct LRPGradientSwitch : public torch::autograd::Function<LRPGradientSwitch> {
+  static at::Tensor forward(torch::autograd::AutogradContext *, const at::Tensor &ordinary, const at::Tensor &) {
+    return ordinary.clone();
+  }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext *,
                                                  torch::autograd::variable_list gradients) {
-    if (lrp_backward) return {at::zeros_like(gradients[0])};
-    return {gradients[0]};
+    if (lrp_backward) return {at::Tensor(), gradients[0]};
+    return {gradients[0], at::Tensor()};
   }
 };
 
@@ -45,15 +50,13 @@ struct LRPGradientBlock : public torch::autograd::Function<LRPGradientBlock> {
 
 extern "C" {
 
-CTorchTensor *ctorch_lrp_gradient_block(const CTorchTensor *a, CTorchStatus *status) {
-  return make(status, [&] { return LRPGradientBlock::apply(ref(a)); });
+CTorchTensor *ctorch_lrp_gradient_switch(const CTorchTensor *ordinary, const CTorchTensor *relevance,
+                                         CTorchStatus *status) {
+  return make(status, [&] { return LRPGradientSwitch::apply(ref(ordinary), ref(relevance)); });
 }
 
 CTorchTensor *ctorch_lrp_relu(const CTorchTensor *a, double eps, CTorchStatus *status) {
-  return make(status, [&] {
-    auto output = at::relu(ref(a));
-    return ReLUGradientGate::apply(ref(a), output, eps);
-  });
+  return make(status, [&] { return LRPReLU::apply(ref(a), eps); });
 }
 
 bool ctorch_set_lrp_backward(bool enabled) {
@@ -92,6 +95,20 @@ CTorchTensor *ctorch_batch_norm(const CTorchTensor *input, const CTorchTensor *w
   return make(status, [&] {
     return at::batch_norm(ref(input), optional(weight), optional(bias), optional(running_mean),
                           optional(running_var), training, momentum, eps, /*cudnn_enabled=*/true);
+  });
+}
+
+void ctorch_batch_norm_training(const CTorchTensor *input, const CTorchTensor *weight, const CTorchTensor *bias,
+                                CTorchTensor *running_mean, CTorchTensor *running_var, double momentum, double eps,
+                                CTorchTensor **output, CTorchTensor **mean, CTorchTensor **inverse_std,
+                                CTorchStatus *status) {
+  *output = *mean = *inverse_std = nullptr;
+  guard(status, [&] {
+    auto result = at::native_batch_norm(ref(input), optional(weight), optional(bias), optional(running_mean),
+                                        optional(running_var), /*training=*/true, momentum, eps);
+    *output = new CTorchTensor{std::get<0>(result)};
+    *mean = new CTorchTensor{std::get<1>(result)};
+    *inverse_std = new CTorchTensor{std::get<2>(result)};
   });
 }
 

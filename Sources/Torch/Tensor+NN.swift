@@ -132,8 +132,27 @@ extension Tensor {
     try makeTensor { ctorch_lrp_relu(handle, epsilon, $0) }
   }
 
-  /// Identity whose gradient is blocked inside `Torch.withLRPBackward` and passed through outside it.
-  public func lrpGradientBlocked() throws(TorchError) -> Tensor {
-    try apply(ctorch_lrp_gradient_block)
+  /// This tensor's value, whose gradient goes to `self` outside `Torch.withLRPBackward` and to
+  /// `relevancePath` inside it.
+  public func switchingGradient(inLRPTo relevancePath: Tensor) throws(TorchError) -> Tensor {
+    try apply(ctorch_lrp_gradient_switch, relevancePath)
+  }
+
+  /// Train-mode batch normalisation that also returns the batch mean and 1/sqrt(var + eps) it used;
+  /// updates the running statistics in place.
+  public func batchNormTraining(weight: Tensor?, bias: Tensor?, runningMean: Tensor?, runningVariance: Tensor?,
+                                momentum: Double = 0.1, eps: Double = 1e-5) throws(TorchError)
+    -> (output: Tensor, mean: Tensor, inverseStandardDeviation: Tensor) {
+    var output: OpaquePointer?
+    var mean: OpaquePointer?
+    var inverse: OpaquePointer?
+    try withExtendedLifetime((weight, bias, runningMean, runningVariance)) { () throws(TorchError) in
+      try withTorchStatus {
+        ctorch_batch_norm_training(handle, weight?.handle, bias?.handle, runningMean?.handle, runningVariance?.handle,
+                                   momentum, eps, &output, &mean, &inverse, $0)
+      }
+    }
+    guard let output, let mean, let inverse else { throw TorchError(code: .unknown, message: "batch norm returned nothing") }
+    return (Tensor(owning: output), Tensor(owning: mean), Tensor(owning: inverse))
   }
 }

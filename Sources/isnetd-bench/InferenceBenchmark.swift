@@ -22,6 +22,7 @@ struct InferenceBenchmark: ParsableCommand {
   var reference = "scripts/bench/pytorch_reference.py"
 
   func run() throws {
+    setvbuf(stdout, nil, _IOLBF, 0)
     Torch.threads = threads
     Torch.seed(0)
     let model = try DenseNet(.densenet121(classCount: 3, inputChannels: 3))

@@ -24,6 +24,7 @@ struct TrainStepBenchmark: ParsableCommand {
   var threads = 2
 
   func run() throws {
+    setvbuf(stdout, nil, _IOLBF, 0)
     Torch.threads = threads
     Torch.seed(0)
     print("train-step: compact DenseNet, \(size)x\(size)x1, batch \(batch), \(threads) threads, \(steps) timed steps each")

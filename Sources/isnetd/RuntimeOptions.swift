@@ -11,8 +11,10 @@ struct RuntimeOptions: ParsableArguments {
     guard threads > 0 else { throw ValidationError("--threads must be positive") }
   }
 
-  /// Applies the thread count to libtorch.
+  /// Applies the thread count to libtorch and makes standard output line-buffered, so progress lines
+  /// reach a pipe or the journal as they are printed.
   func apply() {
+    setvbuf(stdout, nil, _IOLBF, 0)
     Torch.threads = threads
   }
 }

@@ -143,14 +143,15 @@ CTorchTensor *ctorch_isnan(const CTorchTensor *a, CTorchStatus *status);
 CTorchTensor *ctorch_isinf(const CTorchTensor *a, CTorchStatus *status);
 
 /// ReLU with a switchable backward. While LRP backward mode is on (see ctorch_set_lrp_backward) its
-/// backward multiplies the incoming gradient by y/(y+eps), y being the output, instead of 1[y>0]: the
+/// backward multiplies the incoming gradient by y/(y+eps), y being the output, instead of 1[x>0]: the
 /// LRP-epsilon rule written as a modified gradient (LRP-Flex). The factor is built from differentiable
 /// ops on y = relu(x), so double backward sees the true ReLU derivative through y.
 CTorchTensor *ctorch_lrp_relu(const CTorchTensor *a, double eps, CTorchStatus *status);
-/// Identity in the forward; in the backward it passes the gradient through outside LRP backward mode
-/// and blocks it (zero) inside. Lets one forward graph hold a path that ordinary training
-/// differentiates but the relevance pass ignores (batch-statistics gradients of train-mode BatchNorm).
-CTorchTensor *ctorch_lrp_gradient_block(const CTorchTensor *a, CTorchStatus *status);
+/// The value of `ordinary`; the backward sends the gradient to `ordinary` outside LRP backward mode and
+/// to `relevance` inside it. Lets one forward graph hold a path that only relevance passes follow (the
+/// affine map of train-mode BatchNorm with constant batch statistics).
+CTorchTensor *ctorch_lrp_gradient_switch(const CTorchTensor *ordinary, const CTorchTensor *relevance,
+                                         CTorchStatus *status);
 /// Turns LRP backward mode on or off for backward passes run by the calling thread; returns the
 /// previous setting. Ordinary training backward passes must run with it off.
 bool ctorch_set_lrp_backward(bool enabled);
@@ -218,6 +219,12 @@ CTorchTensor *ctorch_linear(const CTorchTensor *input, const CTorchTensor *weigh
 CTorchTensor *ctorch_batch_norm(const CTorchTensor *input, const CTorchTensor *weight, const CTorchTensor *bias,
                                 CTorchTensor *running_mean, CTorchTensor *running_var, bool training,
                                 double momentum, double eps, CTorchStatus *status);
+/// Train-mode batch normalisation (at::native_batch_norm): writes the output, the batch mean and the
+/// inverse standard deviation 1/sqrt(var + eps) used, and updates the running statistics in place.
+void ctorch_batch_norm_training(const CTorchTensor *input, const CTorchTensor *weight, const CTorchTensor *bias,
+                                CTorchTensor *running_mean, CTorchTensor *running_var, double momentum, double eps,
+                                CTorchTensor **output, CTorchTensor **mean, CTorchTensor **inverse_std,
+                                CTorchStatus *status);
 CTorchTensor *ctorch_max_pool2d(const CTorchTensor *input, const int64_t *kernel, const int64_t *stride,
                                 const int64_t *padding, bool ceil_mode, CTorchStatus *status);
 CTorchTensor *ctorch_avg_pool2d(const CTorchTensor *input, const int64_t *kernel, const int64_t *stride,

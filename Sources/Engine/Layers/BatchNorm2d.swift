@@ -36,14 +36,15 @@ public final class BatchNorm2d: Layer {
                                  runningVariance: runningVariance, training: false, eps: eps)
     }
     try Torch.withoutGradient { try batchesTracked.add_(Tensor.ones([], dtype: .int64)) }
-    let normalised = try input.batchNorm(weight: weight, bias: bias, runningMean: runningMean,
-                                         runningVariance: runningVariance, training: true, momentum: momentum, eps: eps)
+    let (normalised, mean, inverseDeviation) = try input.batchNormTraining(
+      weight: weight, bias: bias, runningMean: runningMean, runningVariance: runningVariance, momentum: momentum, eps: eps)
     guard mode.relevance?.batchNorm == .detachedStatistics else { return normalised }
-    // Same value, two gradient paths: the affine map with constant batch statistics (all the relevance
-    // pass sees) plus the rest of BatchNorm's gradient, which only ordinary backward passes follow.
-    let (scale, shift) = try affine(for: input, mode)
+    // Same value, two gradient paths: ordinary backward passes follow BatchNorm with its batch
+    // statistics; the relevance pass follows the affine map those statistics define, held constant.
+    let scale = try weight * inverseDeviation.detached()
+    let shift = try bias - mean.detached() * scale
     let constantStatistics = try input * scale.reshaped([1, -1, 1, 1]) + shift.reshaped([1, -1, 1, 1])
-    return try constantStatistics + (normalised - constantStatistics).lrpGradientBlocked()
+    return try normalised.switchingGradient(inLRPTo: constantStatistics)
   }
 
   /// The per-channel affine map y = scale·x + shift this layer applies in `mode`: running statistics in
