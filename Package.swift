@@ -80,7 +80,7 @@ let package = Package(
     .executableTarget(
       name: "isnetd-bench",
       dependencies: [
-        "DICOM", "Imaging", "Engine", "Torch", "TestSupport",
+        "DICOM", "Imaging", "Engine", "Torch", "Systemd", "TestSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strictSwift

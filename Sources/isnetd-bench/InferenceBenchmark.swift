@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Systemd
 import Torch
 
 /// DenseNet-121 inference on this machine: forward alone and forward + LRP-Flex heatmap, images per
@@ -22,7 +23,7 @@ struct InferenceBenchmark: ParsableCommand {
   var reference = "scripts/bench/pytorch_reference.py"
 
   func run() throws {
-    setvbuf(stdout, nil, _IOLBF, 0)
+    StandardOutput.useLineBuffering()
     Torch.threads = threads
     Torch.seed(0)
     let model = try DenseNet(.densenet121(classCount: 3, inputChannels: 3))

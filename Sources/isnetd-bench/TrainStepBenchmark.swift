@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Systemd
 import Torch
 
 /// Training step time against the number of classes K for each variant, same model and batch. The
@@ -24,7 +25,7 @@ struct TrainStepBenchmark: ParsableCommand {
   var threads = 2
 
   func run() throws {
-    setvbuf(stdout, nil, _IOLBF, 0)
+    StandardOutput.useLineBuffering()
     Torch.threads = threads
     Torch.seed(0)
     print("train-step: compact DenseNet, \(size)x\(size)x1, batch \(batch), \(threads) threads, \(steps) timed steps each")

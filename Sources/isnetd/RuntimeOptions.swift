@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Systemd
 import Torch
 
 /// Options every compute-heavy subcommand shares.
@@ -14,7 +15,7 @@ struct RuntimeOptions: ParsableArguments {
   /// Applies the thread count to libtorch and makes standard output line-buffered, so progress lines
   /// reach a pipe or the journal as they are printed.
   func apply() {
-    setvbuf(stdout, nil, _IOLBF, 0)
+    StandardOutput.useLineBuffering()
     Torch.threads = threads
   }
 }
