@@ -7,4 +7,5 @@ bash scripts/setup.sh
 # One OpenBLAS/OpenMP pool per process; libtorch's intra-op threads are set by the code itself.
 export OPENBLAS_NUM_THREADS=1
 swift build --build-tests
-swift test --skip-build "$@"
+# Serially: tests that compare training runs share libtorch's global random generator.
+swift test --skip-build --no-parallel "$@"
