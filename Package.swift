@@ -52,6 +52,8 @@ let package = Package(
     .target(name: "Durable", swiftSettings: strictSwift),
     .target(name: "Torch", dependencies: ["CTorch"], swiftSettings: strictSwift),
     .target(name: "Imaging", swiftSettings: strictSwift),
+    // Synthetic chest X-ray phantoms: anatomy, findings, background markers, lung masks (pure Swift).
+    .target(name: "Phantoms", dependencies: ["Imaging"], swiftSettings: strictSwift),
     .target(name: "DICOM", dependencies: ["CDCMTK", "COpenJPEG", "Imaging"], swiftSettings: strictSwift),
     .target(name: "PNG", dependencies: ["CPNG"], swiftSettings: strictSwift),
     .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strictSwift),
@@ -63,11 +65,14 @@ let package = Package(
     // The screening pipeline: DICOM in, model input, prediction, heatmap, shortcut check.
     .target(name: "Screening", dependencies: ["Engine", "DICOM", "Imaging", "PNG", "Torch"], swiftSettings: strictSwift),
 
+    // Research workflows on top of the engine: the shortcut experiment and its report.
+    .target(name: "Experiments", dependencies: ["Engine", "Screening", "Imaging", "PNG", "Phantoms", "Torch"], swiftSettings: strictSwift),
+
     // The command-line tool on top.
     .executableTarget(
       name: "isnetd",
       dependencies: [
-        "Torch", "DICOM", "Imaging", "PNG", "Systemd", "Engine", "Screening", "Safetensors",
+        "Torch", "DICOM", "Imaging", "PNG", "Systemd", "Engine", "Screening", "Safetensors", "Phantoms", "Durable", "Experiments",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strictSwift
@@ -80,7 +85,7 @@ let package = Package(
     .executableTarget(
       name: "isnetd-bench",
       dependencies: [
-        "DICOM", "Imaging", "Engine", "Torch", "Systemd", "TestSupport",
+        "DICOM", "Imaging", "Engine", "Screening", "Torch", "Systemd", "TestSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strictSwift
@@ -92,10 +97,11 @@ let package = Package(
       swiftSettings: strictSwift),
     .testTarget(name: "DICOMTests", dependencies: ["DICOM", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: strictSwift),
+    .testTarget(name: "PhantomsTests", dependencies: ["Phantoms", "Imaging", "DICOM", "PNG", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(name: "PNGTests", dependencies: ["PNG"], swiftSettings: strictSwift),
     .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "TestSupport"], swiftSettings: strictSwift),
-    .testTarget(name: "CLITests", dependencies: ["isnetd", "Engine", "Imaging", "Safetensors", "Torch", "TestSupport"], swiftSettings: strictSwift),
+    .testTarget(name: "CLITests", dependencies: ["isnetd", "Engine", "Imaging", "Safetensors", "Torch", "TestSupport", "Phantoms", "DICOM", "PNG"], swiftSettings: strictSwift),
   ],
   cxxLanguageStandard: .cxx17
 )

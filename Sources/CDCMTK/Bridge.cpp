@@ -10,11 +10,14 @@
 #include "dcmtk/dcmdata/dcpixseq.h"
 #include "dcmtk/dcmdata/dcpxitem.h"
 #include "dcmtk/dcmdata/dcrledrg.h"
+#include "dcmtk/dcmdata/dcrleerg.h"
 #include "dcmtk/dcmdata/dcsequen.h"
 #include "dcmtk/dcmdata/dcuid.h"
 #include "dcmtk/dcmdata/dcvr.h"
 #include "dcmtk/dcmdata/dcxfer.h"
 #include "dcmtk/dcmjpeg/djdecode.h"
+#include "dcmtk/dcmjpeg/djencode.h"
+#include "dcmtk/dcmjpeg/djrplol.h"
 #include "dcmtk/dcmjpls/djdecode.h"
 #include "dcmtk/oflog/oflog.h"
 
@@ -116,6 +119,7 @@ void copy_text(char *target, size_t capacity, const char *text) {
 }
 
 std::once_flag initialized;
+std::once_flag encodersInitialized;
 
 }  // namespace
 
@@ -423,6 +427,60 @@ void cdcm_save_encapsulated(const CDcmFile *source, const char *transfer_syntax_
     check(copy.saveFile(OFFilename(path), target, EET_UndefinedLength, EGL_recalcGL, EPD_noChange, 0, 0,
                         EWM_updateMeta),
           status);
+  });
+}
+
+void cdcm_initialize_encoders(void) {
+  cdcm_initialize();
+  try {
+    std::call_once(encodersInitialized, [] {
+      DJEncoderRegistration::registerCodecs();
+      DcmRLEEncoderRegistration::registerCodecs();
+    });
+  } catch (...) {
+    // Registration allocates only; a failure leaves the encoders unregistered, which cdcm_save reports.
+  }
+}
+
+CDcmFile *cdcm_create(CDcmStatus *status) {
+  CDcmFile *result = nullptr;
+  guard(status, [&] { result = new CDcmFile(); });
+  return result;
+}
+
+void cdcm_put_string(CDcmFile *file, uint16_t group, uint16_t element, const char *value, CDcmStatus *status) {
+  guard(status, [&] { check(file->format.getDataset()->putAndInsertString(DcmTagKey(group, element), value), status); });
+}
+
+void cdcm_put_uint16(CDcmFile *file, uint16_t group, uint16_t element, uint16_t value, CDcmStatus *status) {
+  guard(status, [&] { check(file->format.getDataset()->putAndInsertUint16(DcmTagKey(group, element), value), status); });
+}
+
+void cdcm_put_pixel_data16(CDcmFile *file, const uint16_t *samples, size_t count, CDcmStatus *status) {
+  guard(status, [&] {
+    check(file->format.getDataset()->putAndInsertUint16Array(DCM_PixelData, samples, static_cast<unsigned long>(count)),
+          status);
+  });
+}
+
+void cdcm_save(CDcmFile *file, const char *transfer_syntax_uid, const char *path, CDcmStatus *status) {
+  guard(status, [&] {
+    const E_TransferSyntax target = DcmXfer(transfer_syntax_uid).getXfer();
+    if (target == EXS_Unknown) {
+      set_status(status, CDCM_OTHER_CONDITION, "transfer syntax unknown to DCMTK");
+      return;
+    }
+    DcmDataset *dataset = file->format.getDataset();
+    if (DcmXfer(target).isEncapsulated()) {
+      const DJ_RPLossless lossless(1, 0);
+      const bool jpegLossless = target == EXS_JPEGProcess14SV1 || target == EXS_JPEGProcess14;
+      if (!check(dataset->chooseRepresentation(target, jpegLossless ? &lossless : nullptr), status)) return;
+      if (!dataset->canWriteXfer(target)) {
+        set_status(status, CDCM_CANNOT_DECODE, "no registered encoder reached the transfer syntax");
+        return;
+      }
+    }
+    check(file->format.saveFile(OFFilename(path), target), status);
   });
 }
 

@@ -1,3 +1,4 @@
+import DICOM
 public import Engine
 import Foundation
 public import Imaging
@@ -59,24 +60,78 @@ public struct LabeledFolder: Sendable {
   /// which case their mask is all ones (no background: only for training without heatmaps).
   public func load(with loader: InputLoader, allowMissingMasks: Bool = false,
                    progress: (Int, Int) -> Void = { _, _ in }) throws -> InMemoryDataset {
+    try load(with: loader, allowMissingMasks: allowMissingMasks, segmenter: nil, progress: progress).dataset
+  }
+
+  /// As ``load(with:allowMissingMasks:progress:)``, and when `segmenter` is given, an image without a
+  /// mask gets the segmenter's mask (a pseudo-mask, made at the image's original geometry and
+  /// letterboxed as a drawn mask would be). A pseudo-mask the segmenter judges implausible is not used:
+  /// the image gets an all-ones mask when `allowMissingMasks`, and is left out otherwise. The summary
+  /// says where every mask came from.
+  public func load(with loader: InputLoader, allowMissingMasks: Bool = false, segmenter: LungSegmenter?,
+                   progress: (Int, Int) -> Void = { _, _ in }) throws -> LoadedDataset {
     var samples: [TrainingSample] = []
+    var summary = DatasetSummary()
     samples.reserveCapacity(items.count)
     for (index, item) in items.enumerated() {
-      let input = try loader.load(path: item.imagePath).input
-      let mask: [Float]
+      let loaded = try loader.load(path: item.imagePath)
+      let input = loaded.input
+      var mask: [Float]?
       if let maskPath = item.maskPath {
         mask = try LungMask.read(path: maskPath).letterboxed(by: input.geometry)
-      } else if allowMissingMasks {
-        mask = [Float](repeating: 1, count: input.width * input.height)
-      } else {
+        summary.drawnMasks += 1
+      } else if let segmenter {
+        let segmentation = try segmenter.segment(loaded.image.image)
+        if segmentation.isPlausible {
+          mask = try segmentation.lungMask.letterboxed(by: input.geometry)
+          summary.pseudoMasks.append(item.imagePath)
+        } else {
+          summary.rejectedPseudoMasks[item.imagePath] = segmentation.reasons
+        }
+      } else if !allowMissingMasks {
         throw DatasetError("\(item.imagePath) has no lung mask (\(item.imagePath.replacingOccurrences(of: ".dcm", with: "")).mask.png)")
       }
-      let image = Array(repeating: input.values, count: loader.channels).flatMap { $0 }
-      samples.append(TrainingSample(image: image, mask: mask, label: item.label))
+      if mask == nil && allowMissingMasks {
+        mask = [Float](repeating: 1, count: input.width * input.height)
+        summary.fullImageMasks += 1
+      }
+      if let mask {
+        let image = Array(repeating: input.values, count: loader.channels).flatMap { $0 }
+        samples.append(TrainingSample(image: image, mask: mask, label: item.label))
+      } else {
+        summary.excluded.append(item.imagePath)
+      }
       progress(index + 1, items.count)
     }
-    return try InMemoryDataset(samples: samples, imageShape: [loader.channels, loader.preprocessing.height, loader.preprocessing.width])
+    summary.images = samples.count
+    let dataset = try InMemoryDataset(samples: samples, imageShape: [loader.channels, loader.preprocessing.height, loader.preprocessing.width])
+    return LoadedDataset(dataset: dataset, summary: summary)
   }
+}
+
+/// A labelled folder loaded for training, and where its masks came from.
+public struct LoadedDataset: Sendable {
+  public let dataset: InMemoryDataset
+  public let summary: DatasetSummary
+}
+
+/// Where the masks of a loaded dataset came from: drawn (`<name>.mask.png`), pseudo-masks made by a lung
+/// segmenter, or all-ones masks for images without one.
+public struct DatasetSummary: Sendable, Equatable {
+  /// Images in the dataset.
+  public var images = 0
+  /// Masks read from `<name>.mask.png`.
+  public var drawnMasks = 0
+  /// Images whose mask the segmenter made (paths).
+  public var pseudoMasks: [String] = []
+  /// Images whose pseudo-mask was implausible, with the segmenter's reasons; not used as masks.
+  public var rejectedPseudoMasks: [String: [ImplausibilityReason]] = [:]
+  /// Images given an all-ones mask (no mask, and missing masks allowed).
+  public var fullImageMasks = 0
+  /// Images left out for want of a usable mask (paths).
+  public var excluded: [String] = []
+
+  public init() {}
 }
 
 /// A binary lung mask at some image's geometry (1 = lungs).

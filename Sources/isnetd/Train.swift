@@ -46,6 +46,10 @@ struct Train: ParsableCommand {
   @Flag(help: "Train without augmentation.")
   var noAugmentation = false
   @Option var seed: UInt64 = 0
+  @Option(help: ArgumentHelp(
+    "Lung segmenter checkpoint: images without <name>.mask.png get its mask (a pseudo-mask; implausible ones are not used).",
+    valueName: "M"))
+  var segmenter: String?
   @OptionGroup var runtime: RuntimeOptions
 
   enum ArchitectureChoice: String, ExpressibleByArgument { case compact, densenet121 }
@@ -58,8 +62,9 @@ struct Train: ParsableCommand {
     let trainFolder = try LabeledFolder(root: "\(data)/train", classNames: classes.isEmpty ? nil : classes)
     let validationFolder = try LabeledFolder(root: "\(data)/validation", classNames: trainFolder.classNames)
     let classNames = trainFolder.classNames
-    let training = try load(trainFolder, "train", loader)
-    let validation = try load(validationFolder, "validation", loader)
+    let lungSegmenter = try segmenter.map { try LungSegmenter(checkpoint: $0) }
+    let (training, trainingMasks) = try load(trainFolder, "train", loader, lungSegmenter)
+    let (validation, validationMasks) = try load(validationFolder, "validation", loader, lungSegmenter)
 
     let architecture: Architecture = switch self.architecture {
     case .compact: .denseNet(.compact(classCount: classNames.count, inputChannels: channels))
@@ -72,8 +77,16 @@ struct Train: ParsableCommand {
       optimizer: optimizer == .sgd ? .sgd(learningRate: learningRate, momentum: momentum, weightDecay: 0)
         : .adam(learningRate: learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
       seed: seed, augmentation: noAugmentation ? .none : AugmentationConfiguration(), cutTuningEpochs: tuneCutEpochs)
+    var notes = ["classes": classNames.joined(separator: ",")]
+    if let lungSegmenter {
+      notes["pseudoMasks"] = "\(trainingMasks.pseudoMasks.count + validationMasks.pseudoMasks.count)"
+      notes["pseudoMasksTraining"] = "\(trainingMasks.pseudoMasks.count)"
+      notes["pseudoMasksValidation"] = "\(validationMasks.pseudoMasks.count)"
+      notes["rejectedPseudoMasks"] = "\(trainingMasks.rejectedPseudoMasks.count + validationMasks.rejectedPseudoMasks.count)"
+      notes["pseudoMaskSegmenter"] = lungSegmenter.metadata.modelVersion
+    }
     let dataDescription = DataDescription(fingerprint: try training.fingerprint(), trainingImages: training.count,
-                                          validationImages: validation.count, notes: ["classes": classNames.joined(separator: ",")])
+                                          validationImages: validation.count, notes: notes)
     let version = Self.modelVersion(variant: variant)
     let checkpoint = Checkpoint(path: out)
     let stop = StopSignal(message: "stopping after this step; the best epoch is kept")
@@ -100,14 +113,24 @@ struct Train: ParsableCommand {
     if result.stoppedEarly { throw ExitCode(130) }
   }
 
-  private func load(_ folder: LabeledFolder, _ name: String, _ loader: InputLoader) throws -> InMemoryDataset {
+  private func load(_ folder: LabeledFolder, _ name: String, _ loader: InputLoader,
+                    _ segmenter: LungSegmenter?) throws -> (InMemoryDataset, DatasetSummary) {
     var lastPrinted = Date.distantPast
-    return try folder.load(with: loader, allowMissingMasks: variant == .plain) { done, total in
+    let loaded = try folder.load(with: loader, allowMissingMasks: variant == .plain, segmenter: segmenter) { done, total in
       if done == total || Date().timeIntervalSince(lastPrinted) > 2 {
         print("loading \(name): \(done)/\(total)")
         lastPrinted = Date()
       }
     }
+    let summary = loaded.summary
+    if segmenter != nil {
+      let rejected = summary.rejectedPseudoMasks.sorted { $0.key < $1.key }
+        .map { "\($0.key) (\($0.value.map(\.rawValue).joined(separator: ", ")))" }
+      print("\(name) masks: \(summary.drawnMasks) drawn, \(summary.pseudoMasks.count) pseudo-masks from the segmenter, "
+        + "\(rejected.count) pseudo-masks rejected as implausible\(rejected.isEmpty ? "" : ": " + rejected.joined(separator: "; ")), "
+        + "\(summary.fullImageMasks) all-ones, \(summary.excluded.count) images left out")
+    }
+    return (loaded.dataset, summary)
   }
 
   /// "20261129T105501Z-selective": sortable, unique per run, and says what was trained.

@@ -128,6 +128,29 @@ void cdcm_decode_frame(const CDcmFile *file, uint32_t frame, void *buffer, size_
 void cdcm_save_encapsulated(const CDcmFile *source, const char *transfer_syntax_uid, const uint8_t *const *frames,
                             const size_t *sizes, uint32_t count, const char *path, CDcmStatus *status);
 
+/// Registers DCMTK's JPEG encoders (DJEncoderRegistration, true lossless mode) and its RLE encoder
+/// (DcmRLEEncoderRegistration) exactly once (thread-safe); also calls cdcm_initialize. Encoders keep
+/// the SOP Instance UID of lossless output.
+void cdcm_initialize_encoders(void);
+/// Creates an empty file (DcmFileFormat) to fill with cdcm_put_string, cdcm_put_uint16 and
+/// cdcm_put_pixel_data16 and write with cdcm_save. Owned by the caller: release with cdcm_close.
+CDcmFile *cdcm_create(CDcmStatus *status);
+/// Puts the value of the element (group, element) into the dataset of `file`, replacing any earlier one:
+/// DcmItem::putAndInsertString with the data dictionary's VR; several values are separated by "\".
+/// An empty string makes an empty element.
+void cdcm_put_string(CDcmFile *file, uint16_t group, uint16_t element, const char *value, CDcmStatus *status);
+/// Puts a single US value (DcmItem::putAndInsertUint16) into the dataset of `file`.
+void cdcm_put_uint16(CDcmFile *file, uint16_t group, uint16_t element, uint16_t value, CDcmStatus *status);
+/// Puts native Pixel Data (7FE0,0010) of `count` 16-bit samples, VR OW, into the dataset of `file`
+/// (DcmItem::putAndInsertUint16Array).
+void cdcm_put_pixel_data16(CDcmFile *file, const uint16_t *samples, size_t count, CDcmStatus *status);
+/// Writes the dataset of `file` to `path` as a Part 10 file (DcmFileFormat::saveFile, file meta
+/// information created) in transfer syntax `transfer_syntax_uid`. An encapsulated transfer syntax is
+/// first reached with DcmDataset::chooseRepresentation through the registered encoder
+/// (cdcm_initialize_encoders); JPEG Lossless gets DJ_RPLossless(1, 0), predictor 1 as Selection
+/// Value 1 requires and no point transform.
+void cdcm_save(CDcmFile *file, const char *transfer_syntax_uid, const char *path, CDcmStatus *status);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,7 +1,9 @@
 /// Which network a checkpoint holds, with its hyperparameters, so the network can be rebuilt.
-/// Encoded as `{"kind": "densenet", "parameters": {...}}`.
+/// Encoded as `{"kind": "densenet", "parameters": {...}}` (a classifier) or `{"kind": "unet",
+/// "parameters": {...}}` (a segmenter).
 public enum Architecture: Codable, Sendable, Equatable {
   case denseNet(DenseNetConfiguration)
+  case uNet(UNetConfiguration)
 
   private enum CodingKeys: String, CodingKey { case kind, parameters }
 
@@ -10,6 +12,7 @@ public enum Architecture: Codable, Sendable, Equatable {
     let kind = try container.decode(String.self, forKey: .kind)
     switch kind {
     case "densenet": self = .denseNet(try container.decode(DenseNetConfiguration.self, forKey: .parameters))
+    case "unet": self = .uNet(try container.decode(UNetConfiguration.self, forKey: .parameters))
     default:
       throw DecodingError.dataCorruptedError(forKey: .kind, in: container, debugDescription: "unknown architecture \(kind)")
     }
@@ -21,6 +24,9 @@ public enum Architecture: Codable, Sendable, Equatable {
     case .denseNet(let configuration):
       try container.encode("densenet", forKey: .kind)
       try container.encode(configuration, forKey: .parameters)
+    case .uNet(let configuration):
+      try container.encode("unet", forKey: .kind)
+      try container.encode(configuration, forKey: .parameters)
     }
   }
 
@@ -28,18 +34,35 @@ public enum Architecture: Codable, Sendable, Equatable {
   public func makeClassifier() throws -> any Classifier {
     switch self {
     case .denseNet(let configuration): try DenseNet(configuration)
+    case .uNet: throw EngineError.invalidConfiguration("this checkpoint holds a U-Net lung segmenter, not a classifier")
     }
+  }
+
+  /// A freshly initialised segmenter of this architecture.
+  public func makeSegmenter() throws -> any Segmenter {
+    switch self {
+    case .uNet(let configuration): try UNet(configuration)
+    case .denseNet: throw EngineError.invalidConfiguration("this checkpoint holds a DenseNet classifier, not a segmenter")
+    }
+  }
+
+  /// Whether the network labels pixels (a segmenter) rather than images.
+  public var isSegmenter: Bool {
+    if case .uNet = self { return true }
+    return false
   }
 
   public var classCount: Int {
     switch self {
     case .denseNet(let configuration): configuration.classCount
+    case .uNet(let configuration): configuration.classCount
     }
   }
 
   public var inputChannels: Int {
     switch self {
     case .denseNet(let configuration): configuration.inputChannels
+    case .uNet(let configuration): configuration.inputChannels
     }
   }
 }

@@ -22,6 +22,9 @@ public struct CheckpointMetadata: Codable, Sendable, Equatable {
   public var training: TrainingConfiguration?
   public var trainingData: DataDescription?
   public var metrics: TrainingMetrics?
+  /// A segmenter's training record and the lung-area range of its training masks; nil for classifiers
+  /// (absent from older sidecars, which decode unchanged).
+  public var segmentation: SegmentationMetadata?
   /// FNV-1a 64 of the weights file, checked on load.
   public var weightsFingerprint: String
   /// False until a model is validated on real patient data: every output it produces is then labelled
@@ -30,7 +33,8 @@ public struct CheckpointMetadata: Codable, Sendable, Equatable {
 
   public init(modelVersion: String, producer: String, createdAt: Date = Date(), architecture: Architecture,
               classNames: [String], input: InputDescription, training: TrainingConfiguration? = nil,
-              trainingData: DataDescription? = nil, metrics: TrainingMetrics? = nil, weightsFingerprint: String = "",
+              trainingData: DataDescription? = nil, metrics: TrainingMetrics? = nil,
+              segmentation: SegmentationMetadata? = nil, weightsFingerprint: String = "",
               clinicallyValidated: Bool = false) {
     format = "isnetd-checkpoint"
     formatVersion = Self.currentFormatVersion
@@ -44,6 +48,7 @@ public struct CheckpointMetadata: Codable, Sendable, Equatable {
     self.training = training
     self.trainingData = trainingData
     self.metrics = metrics
+    self.segmentation = segmentation
     self.weightsFingerprint = weightsFingerprint
     self.clinicallyValidated = clinicallyValidated
   }
@@ -88,6 +93,32 @@ public struct TrainingMetrics: Codable, Sendable, Equatable {
   public var history: [EpochRecord]
 
   public init(bestEpoch: Int, validation: ClassificationMetrics, validationLosses: LossValues, history: [EpochRecord]) {
+    self.bestEpoch = bestEpoch
+    self.validation = validation
+    self.validationLosses = validationLosses
+    self.history = history
+  }
+}
+
+/// What a segmenter checkpoint records beyond the common fields: how it was trained, how well it did
+/// on validation, and the lung area of its training masks for the plausibility check.
+public struct SegmentationMetadata: Codable, Sendable, Equatable {
+  /// Lung area of the training masks as fractions of their images' areas.
+  public var trainingLungArea: LungAreaRange?
+  /// The training configuration as trained; nil for imported weights.
+  public var training: SegmenterTrainingConfiguration?
+  public var bestEpoch: Int?
+  /// Validation metrics of the saved weights (mean, median and minimum Dice of the lung class).
+  public var validation: SegmentationMetrics?
+  public var validationLosses: SegmentationLossValues?
+  /// Every epoch up to the saved one.
+  public var history: [SegmenterEpochRecord]
+
+  public init(trainingLungArea: LungAreaRange?, training: SegmenterTrainingConfiguration? = nil, bestEpoch: Int? = nil,
+              validation: SegmentationMetrics? = nil, validationLosses: SegmentationLossValues? = nil,
+              history: [SegmenterEpochRecord] = []) {
+    self.trainingLungArea = trainingLungArea
+    self.training = training
     self.bestEpoch = bestEpoch
     self.validation = validation
     self.validationLosses = validationLosses

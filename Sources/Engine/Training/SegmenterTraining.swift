@@ -1,0 +1,68 @@
+/// Everything that determines a segmenter training run.
+public struct SegmenterTrainingConfiguration: Codable, Sendable, Equatable {
+  /// Passes over the training set.
+  public var epochs: Int
+  /// Images per step.
+  public var batchSize: Int
+  /// The optimiser and its hyperparameters.
+  public var optimizer: OptimizerConfiguration
+  /// Gradient-norm clipping; nil disables it.
+  public var gradientClipNorm: Double?
+  /// Seeds libtorch's generator (initialisation), shuffling and augmentation.
+  public var seed: UInt64
+  /// Applied to each image and its mask alike (masks with nearest sampling).
+  public var augmentation: AugmentationConfiguration
+  /// Weights of the Dice and cross-entropy terms.
+  public var loss: SegmentationLossConfiguration
+
+  /// Adam at 0.001 (U-Nets train reliably with it from scratch), batches of 8, clipping at 5, the
+  /// classifier's augmentation.
+  public init(epochs: Int = 30, batchSize: Int = 8,
+              optimizer: OptimizerConfiguration = .adam(learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
+              gradientClipNorm: Double? = 5, seed: UInt64 = 0, augmentation: AugmentationConfiguration = AugmentationConfiguration(),
+              loss: SegmentationLossConfiguration = SegmentationLossConfiguration()) {
+    self.epochs = epochs
+    self.batchSize = batchSize
+    self.optimizer = optimizer
+    self.gradientClipNorm = gradientClipNorm
+    self.seed = seed
+    self.augmentation = augmentation
+    self.loss = loss
+  }
+}
+
+/// What the segmenter trainer reports while it runs.
+public enum SegmenterTrainingEvent: Sendable {
+  case step(epoch: Int, epochs: Int, step: Int, steps: Int, losses: SegmentationLossValues, secondsPerStep: Double,
+            remainingSeconds: Double)
+  case validated(SegmenterEpochRecord)
+  case stopped(epoch: Int)
+}
+
+/// One epoch of segmenter training.
+public struct SegmenterEpochRecord: Codable, Sendable, Equatable {
+  /// 1-based epoch number.
+  public var epoch: Int
+  /// Mean training loss over the epoch's steps (augmented images, train-mode BatchNorm).
+  public var trainingLoss: Double
+  /// Mean loss values on the validation set (eval mode).
+  public var validationLosses: SegmentationLossValues
+  /// Validation Dice summary and pixel accuracy.
+  public var validation: SegmentationMetrics
+  /// Wall time of the epoch, validation included.
+  public var seconds: Double
+  /// Whether this epoch became the best so far (highest mean validation Dice; equal Dice, lower loss).
+  public var improved: Bool
+}
+
+/// The outcome of a segmenter training run. The model holds the weights of the best epoch.
+public struct SegmenterTrainingResult: Sendable {
+  /// The configuration as trained.
+  public var configuration: SegmenterTrainingConfiguration
+  /// Every finished epoch.
+  public var history: [SegmenterEpochRecord]
+  /// The epoch whose weights the model holds; nil when no epoch finished.
+  public var best: SegmenterEpochRecord?
+  /// True when a stop request ended the run before its last epoch.
+  public var stoppedEarly: Bool
+}

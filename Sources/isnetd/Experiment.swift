@@ -1,0 +1,104 @@
+import ArgumentParser
+import Durable
+import Engine
+import Experiments
+import Foundation
+import Imaging
+import PNG
+import Screening
+import Torch
+
+/// The shortcut experiment: plain classifier against the ISNet variants on data with a background bias.
+struct Experiment: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Train the plain classifier and the ISNet variants on biased data and compare them on biased, unbiased and confounding test sets.",
+    discussion: """
+      DATA is a folder written by `isnetd synth` (train, validation, test-biased, test-unbiased and \
+      test-confounding class folders with lung masks). OUT receives results.md (the table), \
+      results.json, chart.png (accuracy and background-attention share) and heatmaps.png (plain vs ISNet \
+      heatmaps on confounding test images). The figures are on synthetic phantoms, not patients.
+      """)
+
+  @Option(help: "Dataset folder written by isnetd synth.")
+  var data: String
+  @Option(help: "Folder for the report.")
+  var out: String
+  @Option(help: "Variants to compare.", transform: Train.variant)
+  var variants: [Variant] = [.plain, .selective, .stochastic, .original]
+  @Option(help: "Model input side in pixels.")
+  var size = 96
+  @Option(help: "DenseNet growth rate k.")
+  var growthRate = 8
+  @Option(help: "Dense layers per block.")
+  var blockLayers: [Int] = [2, 3, 4]
+  @Option(help: "Feature maps of the stem convolution.")
+  var initialFeatures = 16
+  @Option var epochs = 8
+  @Option var batchSize = 16
+  @Option var learningRate = 1e-3
+  @Option(help: "P: weight of the heatmap loss.")
+  var heatmapWeight = 0.7
+  @Option(help: "Epochs of plain training that tune C1/C2 for each ISNet.")
+  var tuneCutEpochs = 2
+  @Option var seed: UInt64 = 7
+  @Option(help: "Confounding test images drawn in heatmaps.png.")
+  var heatmapImages = 6
+  @OptionGroup var runtime: RuntimeOptions
+
+  func run() throws {
+    runtime.apply()
+    let preprocessing = Preprocessing(width: size, height: size)
+    let loader = InputLoader(preprocessing: preprocessing, channels: 1)
+    let splits = [ShortcutExperiment.trainingSplit, ShortcutExperiment.validationSplit] + ShortcutExperiment.testSplits
+    let classNames = try LabeledFolder(root: "\(data)/\(ShortcutExperiment.trainingSplit)").classNames
+    var datasets: [String: InMemoryDataset] = [:]
+    for split in splits where FileManager.default.fileExists(atPath: "\(data)/\(split)") {
+      let folder = try LabeledFolder(root: "\(data)/\(split)", classNames: classNames)
+      datasets[split] = try folder.load(with: loader)
+      print("loaded \(split): \(datasets[split]!.count) images")
+    }
+    let configuration = ShortcutExperiment.Configuration(
+      variants: variants,
+      architecture: DenseNetConfiguration(growthRate: growthRate, blockLayers: blockLayers, initialFeatures: initialFeatures,
+                                          classCount: classNames.count, inputChannels: 1),
+      preprocessing: preprocessing,
+      epochs: epochs, batchSize: batchSize,
+      optimizer: .adam(learningRate: learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
+      heatmapWeight: heatmapWeight, cutTuningEpochs: tuneCutEpochs, seed: seed)
+    let stop = StopSignal(message: "stopping the experiment after this step")
+    let progress = ProgressPrinter()
+    let (results, models) = try ShortcutExperiment(configuration: configuration, classNames: classNames).run(
+      datasets: datasets, events: { variant, event in
+        if case .validated = event { print("[\(variant.rawValue)]", terminator: " ") }
+        progress.report(event)
+      }, shouldStop: { stop.isRequested })
+
+    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    let command = (["isnetd"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+    let report = ExperimentReport.markdown(results: results, command: command, configuration: configuration,
+                                           dataDescription: "Data: \(data) (see its manifest.json for the generator's seed and parameters).")
+    try AtomicFile.write(Data(report.utf8), to: "\(out)/results.md")
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try AtomicFile.write(try encoder.encode(results), to: "\(out)/results.json")
+
+    let testNames = ["BIASED", "UNBIASED", "CONFOUNDING"]
+    func values(_ field: (ShortcutExperiment.TestResult) -> Double, _ splits: [String]) -> [[Double]] {
+      results.map { result in splits.map { split in result.tests[split].map(field) ?? 0 } }
+    }
+    let chart = BarChart(series: results.map(\.variant.rawValue), panels: [
+      BarChart.Panel(title: "Accuracy", categories: testNames, values: values(\.accuracy, ShortcutExperiment.testSplits)),
+      BarChart.Panel(title: "Background share", categories: testNames, values: values(\.backgroundShare, ShortcutExperiment.testSplits)),
+    ])
+    try AtomicFile.write(Data(try chart.render().encoded()), to: "\(out)/chart.png")
+
+    if let confounding = datasets["test-confounding"], confounding.count > 0 {
+      let images = try (0..<Swift.min(heatmapImages, confounding.count)).map { index in
+        try confounding.batch([index]).images
+      }
+      let panel = HeatmapPanel(models: models.map { ($0.variant.rawValue, $0.model) }, classNames: classNames)
+      try AtomicFile.write(Data(try panel.render(images: images).encoded()), to: "\(out)/heatmaps.png")
+    }
+    print(report)
+  }
+}

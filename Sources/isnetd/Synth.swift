@@ -1,0 +1,279 @@
+import ArgumentParser
+import DICOM
+import Durable
+import Foundation
+import PNG
+import Phantoms
+import Synchronization
+
+/// Generates synthetic chest X-ray phantoms as DICOM files with lung masks, in the labelled-data
+/// layout `train` reads, or the fixed sample files of `samples/`.
+struct Synth: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Generate synthetic chest X-ray phantoms (DICOM files, lung masks, manifest.json).",
+    discussion: """
+      With --out, writes a labelled dataset: DIR/<split>/<class>/<split>-<index>.dcm and its \
+      <name>.mask.png lung mask, for the splits train, validation, test-biased, test-unbiased and \
+      test-confounding, and DIR/manifest.json last. --count is the total (60 % train, 10 % each other \
+      split); --counts sets each split. In the biased splits a sample carries its own class's background \
+      marker with probability --bias-strength; test-unbiased has no markers; test-confounding carries \
+      another class's. With --samples, writes the fixed sample files instead (samples/README.md). \
+      The same options and seed give the same bytes. Phantoms, not patients: not for clinical use \
+      (docs/synthetic-data.md).
+      """)
+
+  @Option(help: "Dataset folder to write.")
+  var out: String?
+  @Option(help: "Write the fixed sample files into this folder instead of a dataset.")
+  var samples: String?
+  @Option(help: "Total images across the splits (default 1000).")
+  var count: Int?
+  @Option(help: "Images per split, e.g. train=1200,validation=300,test-biased=300 (others 0); replaces --count.")
+  var counts: String?
+  @Option(help: "Seed: the same seed and options give the same bytes.")
+  var seed: UInt64?
+  @Option(help: "Probability in [0, 1] that a sample of a biased split carries its own class's marker.")
+  var biasStrength = 0.9
+  @Option(help: "What the other biased samples carry: no-marker or other-class-marker.", transform: Synth.otherwise)
+  var biasOtherwise: BiasConfiguration.Otherwise = .noMarker
+  @Option(help: "Marker kinds to draw from, comma-separated: laterality, text, tag, collimation, noise-signature.")
+  var markerKinds = MarkerKind.allCases.map(\.rawValue).joined(separator: ",")
+  @Option(help: "0 (findings obvious) to 1 (often faint, atypical, look-alikes in normals).")
+  var difficulty = 0.5
+  @Option(help: "Image size in pixels: N or WIDTHxHEIGHT.")
+  var size = "256"
+  @Option(help: "Classes, comma-separated, from normal, pneumonia, covid-19.")
+  var classes = PhantomClass.allCases.map(\.rawValue).joined(separator: ",")
+  @Option(help: "Fraction of MONOCHROME1 files.")
+  var monochrome1Fraction = 0.2
+  @Option(help: "Fraction of compressed files (half JPEG lossless, half RLE).")
+  var compressedFraction = 0.25
+  @Option(help: "Fraction of CR files (the rest DX).")
+  var crFraction = 0.5
+  @Option(help: "Fraction of AP views among frontal ones.")
+  var apFraction = 0.3
+  @Option(help: "Fraction of (crude) lateral views; isnetd does not screen them.")
+  var lateralFraction = 0.0
+  @Option(help: "Worker threads.")
+  var threads = ProcessInfo.processInfo.activeProcessorCount
+  @Flag(help: "Replace what synth writes in a non-empty folder (its split folders or sample files and manifest.json).")
+  var force = false
+
+  func validate() throws {
+    guard (out == nil) != (samples == nil) else { throw ValidationError("give exactly one of --out and --samples") }
+    guard threads > 0 else { throw ValidationError("--threads must be positive") }
+    guard (0...1).contains(biasStrength) else { throw ValidationError("--bias-strength must be in [0, 1]") }
+    guard (0...1).contains(difficulty) else { throw ValidationError("--difficulty must be in [0, 1]") }
+    for (name, value) in [("--monochrome1-fraction", monochrome1Fraction), ("--compressed-fraction", compressedFraction),
+                          ("--cr-fraction", crFraction), ("--ap-fraction", apFraction), ("--lateral-fraction", lateralFraction)] {
+      guard (0...1).contains(value) else { throw ValidationError("\(name) must be in [0, 1]") }
+    }
+    if samples != nil {
+      guard count == nil, counts == nil else { throw ValidationError("--samples writes a fixed set; drop --count and --counts") }
+    } else {
+      _ = try configuration()
+    }
+  }
+
+  func run() throws {
+    if let samples {
+      let seed = seed ?? PhantomSamples.defaultSeed
+      let recipes = PhantomSamples.recipes(seed: seed)
+      try prepare(samples, replacing: recipes.flatMap { ["\($0.name).dcm", "\($0.name).mask.png"] }
+        + ["\(PhantomSamples.truncatedName).dcm", "manifest.json"])
+      let manifest = try SyntheticDatasetWriter(root: samples, threads: threads)
+        .writeSamples(recipes, seed: seed, generator: "isnetd \(BuildInfo.version) synth")
+      Synth.say("wrote \(manifest.files.count) sample files and manifest.json to \(samples) (phantoms, not patients)")
+      return
+    }
+    let root = out!
+    let configuration = try configuration()
+    try prepare(root, replacing: Split.allCases.map(\.rawValue) + ["manifest.json"])
+    let plan = DatasetPlan(configuration)
+    Synth.say("generating \(plan.samples.count) phantoms of \(configuration.width)x\(configuration.height) into \(root): "
+      + "seed \(configuration.seed), bias strength \(configuration.bias.strength), difficulty \(configuration.difficulty), "
+      + "\(threads) threads")
+    let start = Date()
+    let progress = SynthProgress(total: plan.samples.count, start: start)
+    let manifest = try SyntheticDatasetWriter(root: root, threads: threads)
+      .write(plan, generator: "isnetd \(BuildInfo.version) synth", progress: progress.step)
+    let seconds = Date().timeIntervalSince(start)
+    for split in Split.allCases {
+      guard let summary = manifest.splits[split] else { continue }
+      Synth.say(String(format: "%@: %d images, %d with a marker, %.1f %% carry their own class's marker", split.rawValue,
+                   summary.count, summary.marked, 100 * summary.ownClassMarkerFraction))
+    }
+    Synth.say(String(format: "wrote %d images and manifest.json in %.1f s (%.1f images/s); phantoms, not patients",
+                 plan.samples.count, seconds, Double(plan.samples.count) / max(seconds, 1e-9)))
+  }
+
+  /// The dataset configuration the options describe.
+  func configuration() throws -> DatasetConfiguration {
+    let dimensions = size.lowercased().split(separator: "x").map { Int($0) }
+    guard dimensions.count == 1 || dimensions.count == 2, let width = dimensions.first ?? nil, let height = dimensions.last ?? nil,
+      (32...8192).contains(width), (32...8192).contains(height)
+    else { throw ValidationError("--size must be N or WIDTHxHEIGHT, 32 to 8192 pixels") }
+    let classList = try classes.split(separator: ",").map { name in
+      guard let value = PhantomClass(rawValue: String(name)) else {
+        throw ValidationError("unknown class \(name); choose from \(PhantomClass.allCases.map(\.rawValue).joined(separator: ", "))")
+      }
+      return value
+    }
+    guard classList.count >= 2, Set(classList).count == classList.count else {
+      throw ValidationError("--classes needs at least two distinct classes")
+    }
+    let kinds = try markerKinds.split(separator: ",").map { name in
+      guard let kind = MarkerKind(rawValue: String(name)) else {
+        throw ValidationError("unknown marker kind \(name); choose from \(MarkerKind.allCases.map(\.rawValue).joined(separator: ", "))")
+      }
+      return kind
+    }
+    guard !kinds.isEmpty else { throw ValidationError("--marker-kinds needs at least one kind") }
+    var perSplit: [Split: Int]
+    if let counts {
+      guard count == nil else { throw ValidationError("give --count or --counts, not both") }
+      perSplit = [:]
+      for item in counts.split(separator: ",") {
+        let parts = item.split(separator: "=")
+        guard parts.count == 2, let split = Split(rawValue: String(parts[0])), let number = Int(parts[1]), number >= 0 else {
+          throw ValidationError("--counts takes SPLIT=N pairs with splits \(Split.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        perSplit[split] = number
+      }
+    } else {
+      let total = count ?? 1000
+      guard total >= 0 else { throw ValidationError("--count must not be negative") }
+      perSplit = DatasetConfiguration.counts(total: total)
+    }
+    guard perSplit.values.reduce(0, +) > 0 else { throw ValidationError("nothing to generate: every count is 0") }
+    return DatasetConfiguration(
+      seed: seed ?? 0, classes: classList, counts: perSplit, width: width, height: height, difficulty: difficulty,
+      bias: BiasConfiguration(strength: biasStrength, otherwise: biasOtherwise, kinds: kinds),
+      acquisition: AcquisitionMix(monochrome1Fraction: monochrome1Fraction, compressedFraction: compressedFraction,
+                                  computedRadiographyFraction: crFraction, anteroposteriorFraction: apFraction,
+                                  lateralFraction: lateralFraction))
+  }
+
+  /// Creates `folder`; refuses a non-empty one unless --force, which removes `names` in it (manifest.json
+  /// first, so a half-replaced folder never carries a manifest).
+  private func prepare(_ folder: String, replacing names: [String]) throws {
+    let manager = FileManager.default
+    try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let present = try manager.contentsOfDirectory(atPath: folder)
+    guard !present.isEmpty else { return }
+    guard force else {
+      throw ValidationError("\(folder) is not empty; pass --force to replace what synth writes there")
+    }
+    for name in ["manifest.json"] + names.filter({ $0 != "manifest.json" }) where present.contains(name) {
+      try manager.removeItem(atPath: "\(folder)/\(name)")
+    }
+  }
+}
+
+extension Synth {
+  static func otherwise(_ name: String) throws -> BiasConfiguration.Otherwise {
+    guard let value = BiasConfiguration.Otherwise(rawValue: name) else {
+      throw ValidationError("unknown --bias-otherwise \(name); choose \(BiasConfiguration.Otherwise.allCases.map(\.rawValue).joined(separator: " or "))")
+    }
+    return value
+  }
+
+  /// Writes a line to standard output unbuffered, so progress shows at once through a pipe too.
+  static func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+  }
+}
+
+/// Prints progress at most every two seconds and at the end; safe to call from any thread.
+final class SynthProgress: Sendable {
+  private let total: Int
+  private let start: Date
+  private let state = Mutex<(done: Int, printed: Date)>((0, .distantPast))
+
+  init(total: Int, start: Date) {
+    self.total = total
+    self.start = start
+  }
+
+  func step() {
+    state.withLock { state in
+      state.done += 1
+      let now = Date()
+      guard state.done == total || now.timeIntervalSince(state.printed) >= 2 else { return }
+      state.printed = now
+      let rate = Double(state.done) / max(now.timeIntervalSince(start), 1e-9)
+      Synth.say(String(format: "%d/%d images (%.1f/s)", state.done, total, rate))
+    }
+  }
+}
+
+/// Writes phantoms to disk: DICOM through DCMTK (``DICOMWriter``), lung masks as PNG, and
+/// manifest.json last and atomically. Each file depends on its spec alone, so the bytes are the same
+/// for any thread count.
+struct SyntheticDatasetWriter {
+  let root: String
+  let threads: Int
+
+  /// Renders and writes every sample of `plan` under `root` and then the manifest; returns it.
+  @discardableResult
+  func write(_ plan: DatasetPlan, generator: String, progress: @escaping @Sendable () -> Void = {}) throws -> DatasetManifest {
+    let manager = FileManager.default
+    for folder in Set(plan.samples.map { "\($0.split.rawValue)/\($0.condition.rawValue)" }) {
+      try manager.createDirectory(atPath: "\(root)/\(folder)", withIntermediateDirectories: true)
+    }
+    let root = self.root
+    let samples = plan.samples
+    let entries = try ParallelMap.map(count: samples.count, threads: threads) { index in
+      let sample = samples[index]
+      let phantom = PhantomRenderer.render(sample.spec)
+      try Self.writeFiles(of: phantom, root: root, stem: sample.stem)
+      progress()
+      return ManifestEntry(path: "\(sample.stem).dcm", mask: "\(sample.stem).mask.png", split: sample.split, phantom: phantom)
+    }
+    let manifest = DatasetManifest(generator: generator, configuration: plan.configuration, files: entries)
+    try AtomicFile.write(try manifest.encoded(), to: "\(root)/manifest.json")
+    return manifest
+  }
+
+  /// Writes the fixed sample files, the truncated copy of the first, and the manifest; returns it.
+  @discardableResult
+  func writeSamples(_ recipes: [PhantomSamples.Recipe], seed: UInt64, generator: String) throws -> DatasetManifest {
+    let root = self.root
+    var entries = try ParallelMap.map(count: recipes.count, threads: threads) { index in
+      let recipe = recipes[index]
+      let phantom = PhantomRenderer.render(recipe.spec)
+      try Self.writeFiles(of: phantom, root: root, stem: recipe.name)
+      return ManifestEntry(path: "\(recipe.name).dcm", mask: "\(recipe.name).mask.png", split: nil, phantom: phantom,
+                           note: recipe.description)
+    }
+    let source = try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(recipes[0].name).dcm"))
+    let kept = Int(Double(source.count) * PhantomSamples.truncatedFraction)
+    try source.prefix(kept).write(to: URL(fileURLWithPath: "\(root)/\(PhantomSamples.truncatedName).dcm"))
+    var broken = entries[0]
+    broken.path = "\(PhantomSamples.truncatedName).dcm"
+    broken.mask = nil
+    broken.note = "\(recipes[0].name).dcm cut to its first \(kept) of \(source.count) bytes: isnetd reports truncated"
+    entries.append(broken)
+    let manifest = DatasetManifest(format: "isnetd-samples", generator: generator, configuration: nil, seed: seed, files: entries)
+    try AtomicFile.write(try manifest.encoded(), to: "\(root)/manifest.json")
+    return manifest
+  }
+
+  /// Writes `<root>/<stem>.dcm` and `<root>/<stem>.mask.png`.
+  static func writeFiles(of phantom: Phantom, root: String, stem: String) throws {
+    let spec = phantom.spec
+    let acquisition = spec.acquisition
+    let attributes = Dictionary(uniqueKeysWithValues: phantom.attributes.map { (Tag($0.group, $0.element), $0.value) })
+    let pixels = DICOMWriter.Pixels(
+      columns: spec.width, rows: spec.height, bitsStored: acquisition.bitsStored,
+      photometric: acquisition.photometric == .monochrome1 ? .monochrome1 : .monochrome2, samples: phantom.storedValues)
+    let encoding: DICOMWriter.Encoding = switch acquisition.compression {
+    case .none: .explicitLittleEndian
+    case .jpegLossless: .jpegLossless
+    case .rle: .rle
+    }
+    try DICOMWriter(attributes: attributes).write(pixels, to: "\(root)/\(stem).dcm", encoding: encoding)
+    let mask = try PNGImage(width: spec.width, height: spec.height, format: .gray, pixels: phantom.maskBytes)
+    try Data(mask.encoded()).write(to: URL(fileURLWithPath: "\(root)/\(stem).mask.png"))
+  }
+}

@@ -1,0 +1,190 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Imaging
+import Screening
+import Torch
+
+/// Trains a U-Net lung segmenter from the lung masks of labelled data (the classifier's layout).
+struct TrainSegmenter: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train-segmenter",
+    abstract: "Train a U-Net lung segmenter from the lung masks of labelled DICOM files.",
+    discussion: """
+      DATA holds train/ and validation/, each with class folders of DICOM files and their \
+      <name>.mask.png lung masks (the classifier's layout, docs/data-layout.md); the classes do not \
+      matter here and images without a mask are skipped. Loss: soft Dice on the lungs plus \
+      cross-entropy; augmentation moves each image and its mask alike. The checkpoint of the epoch \
+      with the highest mean validation Dice is written to OUT.safetensors and OUT.json whenever it \
+      improves, with the lung-area range of the training masks for the plausibility check \
+      (docs/segmentation.md). Ctrl-C stops after the current step and keeps the best epoch.
+      """)
+
+  @Option(help: "Folder with train/ and validation/ class folders.")
+  var data: String
+  @Option(help: "Checkpoint stem to write (OUT.safetensors, OUT.json).")
+  var out: String
+  @Option(help: "Model input side in pixels.")
+  var size = 224
+  @Option(help: "U-Net depth (2x downsamplings).")
+  var depth = UNetConfiguration.lungs.depth
+  @Option(help: "Channels of the full-resolution level (doubling per level).")
+  var baseWidth = UNetConfiguration.lungs.baseWidth
+  @Option(help: "bilinear or transposed (learned 2x2 transposed convolutions).")
+  var upsampling: UpsamplingChoice = .bilinear
+  @Option var epochs = 30
+  @Option var batchSize = 8
+  @Option(help: "adam or sgd.")
+  var optimizer: Train.OptimizerChoice = .adam
+  @Option var learningRate = 1e-3
+  @Option(help: "SGD momentum.")
+  var momentum = 0.9
+  @Option(help: "Weight of the soft Dice loss.")
+  var diceWeight = 1.0
+  @Option(help: "Weight of the cross-entropy loss.")
+  var crossEntropyWeight = 1.0
+  @Flag(help: "Train without augmentation.")
+  var noAugmentation = false
+  @Option var seed: UInt64 = 0
+  @OptionGroup var runtime: RuntimeOptions
+
+  enum UpsamplingChoice: String, ExpressibleByArgument {
+    case bilinear, transposed
+
+    var value: Upsampling { self == .bilinear ? .bilinear : .transposed }
+  }
+
+  func validate() throws {
+    guard size >= 16 else { throw ValidationError("--size must be at least 16") }
+    guard (1...6).contains(depth) else { throw ValidationError("--depth must be 1 to 6") }
+    guard baseWidth >= 2, baseWidth % 2 == 0 else { throw ValidationError("--base-width must be even and at least 2") }
+    guard epochs > 0, batchSize > 0 else { throw ValidationError("--epochs and --batch-size must be positive") }
+    guard learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
+    guard diceWeight >= 0, crossEntropyWeight >= 0, diceWeight + crossEntropyWeight > 0 else {
+      throw ValidationError("--dice-weight and --cross-entropy-weight must not be negative, and not both 0")
+    }
+  }
+
+  func run() throws {
+    runtime.apply()
+    let preprocessing = Preprocessing(width: size, height: size)
+    let loader = InputLoader(preprocessing: preprocessing, channels: 1)
+    let training = try SegmentationData.load(LabeledFolder(root: "\(data)/train"), name: "train", loader: loader)
+    let validation = try SegmentationData.load(LabeledFolder(root: "\(data)/validation"), name: "validation", loader: loader)
+    guard let lungArea = LungAreaRange(fractions: training.lungFractions) else {
+      throw ValidationError("\(data)/train has no image with a lung mask (<name>.mask.png)")
+    }
+    guard validation.dataset.count > 0 else {
+      throw ValidationError("\(data)/validation has no image with a lung mask (<name>.mask.png)")
+    }
+
+    let unet = UNetConfiguration(depth: depth, baseWidth: baseWidth, inputChannels: 1, classCount: 2, upsampling: upsampling.value)
+    let architecture = Architecture.uNet(unet)
+    let configuration = SegmenterTrainingConfiguration(
+      epochs: epochs, batchSize: batchSize,
+      optimizer: optimizer == .sgd ? .sgd(learningRate: learningRate, momentum: momentum, weightDecay: 0)
+        : .adam(learningRate: learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
+      seed: seed, augmentation: noAugmentation ? .none : AugmentationConfiguration(),
+      loss: SegmentationLossConfiguration(diceWeight: diceWeight, crossEntropyWeight: crossEntropyWeight))
+    let dataDescription = DataDescription(
+      fingerprint: try training.dataset.fingerprint(), trainingImages: training.dataset.count,
+      validationImages: validation.dataset.count,
+      notes: ["masks": "drawn <name>.mask.png only",
+              "skippedWithoutMask": "\(training.skipped) training, \(validation.skipped) validation"])
+    let version = Self.modelVersion()
+    let checkpoint = Checkpoint(path: out)
+    let stop = StopSignal(message: "stopping after this step; the best epoch is kept")
+    let progress = SegmenterProgressPrinter()
+    var history: [SegmenterEpochRecord] = []
+
+    print(String(format: "training a U-Net (depth %d, base width %d, %@) at %dx%d on %d images, validating on %d; training lung area %.1f%%...%.1f%% of the image; model version %@",
+                 depth, baseWidth, upsampling.rawValue, size, size, training.dataset.count, validation.dataset.count,
+                 lungArea.minimum * 100, lungArea.maximum * 100, version))
+    let (_, result) = try SegmenterTrainer(configuration: configuration).train(
+      makeModel: { try architecture.makeSegmenter() }, training: training.dataset, validation: validation.dataset,
+      events: { event in
+        if case .validated(let record) = event { history.append(record) }
+        progress.report(event)
+      },
+      shouldStop: { stop.isRequested },
+      onImprovement: { model, record in
+        try checkpoint.save(model, metadata: CheckpointMetadata(
+          modelVersion: version, producer: "isnetd \(BuildInfo.version) train-segmenter", architecture: architecture,
+          classNames: ["background", "lungs"], input: InputDescription(channels: 1, preprocessing: preprocessing),
+          trainingData: dataDescription,
+          segmentation: SegmentationMetadata(trainingLungArea: lungArea, training: configuration, bestEpoch: record.epoch,
+                                             validation: record.validation, validationLosses: record.validationLosses,
+                                             history: history)))
+      })
+    guard let best = result.best else {
+      print("stopped before the first epoch finished; nothing written")
+      throw ExitCode(130)
+    }
+    print(String(format: "best epoch %d: validation Dice mean %.4f, median %.4f, minimum %.4f; wrote %@ (not for clinical use)",
+                 best.epoch, best.validation.meanDice, best.validation.medianDice, best.validation.minimumDice,
+                 checkpoint.weightsPath))
+    if result.stoppedEarly { throw ExitCode(130) }
+  }
+
+  /// "20261129T105501Z-unet": sortable, unique per run, and says what was trained.
+  static func modelVersion(date: Date = Date()) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+    return "\(formatter.string(from: date))-unet"
+  }
+}
+
+/// Images with drawn lung masks, at the model's size, and their masks' lung areas.
+struct SegmentationData {
+  let dataset: InMemoryDataset
+  /// Lung pixels of each mask as a fraction of its image, at the original geometry.
+  let lungFractions: [Double]
+  /// Images without a mask, not used.
+  let skipped: Int
+
+  static func load(_ folder: LabeledFolder, name: String, loader: InputLoader) throws -> SegmentationData {
+    let items = folder.items.filter { $0.maskPath != nil }
+    var samples: [TrainingSample] = []
+    var fractions: [Double] = []
+    var lastPrinted = Date.distantPast
+    for (index, item) in items.enumerated() {
+      let input = try loader.load(path: item.imagePath).input
+      let mask = try LungMask.read(path: item.maskPath!)
+      let lungPixels = mask.image.pixels.reduce(0) { $0 + ($1 > 0.5 ? 1 : 0) }
+      fractions.append(Double(lungPixels) / Double(mask.image.pixels.count))
+      samples.append(TrainingSample(image: input.values, mask: try mask.letterboxed(by: input.geometry), label: item.label))
+      if index + 1 == items.count || Date().timeIntervalSince(lastPrinted) > 2 {
+        print("loading \(name): \(index + 1)/\(items.count)")
+        lastPrinted = Date()
+      }
+    }
+    let skipped = folder.items.count - items.count
+    if skipped > 0 { print("\(name): \(skipped) image(s) without a lung mask skipped") }
+    let shape = [1, loader.preprocessing.height, loader.preprocessing.width]
+    return SegmentationData(dataset: try InMemoryDataset(samples: samples, imageShape: shape), lungFractions: fractions, skipped: skipped)
+  }
+}
+
+/// Prints segmenter training progress: a step line at most every few seconds, a line per epoch.
+final class SegmenterProgressPrinter {
+  private var lastStep = Date.distantPast
+
+  func report(_ event: SegmenterTrainingEvent) {
+    switch event {
+    case .step(let epoch, let epochs, let step, let steps, let losses, let secondsPerStep, let remaining):
+      guard step == steps || Date().timeIntervalSince(lastStep) > 5 else { return }
+      lastStep = Date()
+      print(String(format: "epoch %d/%d step %d/%d loss %.4f dice loss %.4f ce %.4f | %.2f s/step, ETA %@", epoch, epochs, step,
+                   steps, losses.total, losses.dice, losses.crossEntropy, secondsPerStep, ProgressPrinter.duration(remaining)))
+    case .validated(let record):
+      print(String(format: "epoch %d: train loss %.4f | validation loss %.4f Dice mean %.4f median %.4f min %.4f pixel accuracy %.4f | %.0f s%@",
+                   record.epoch, record.trainingLoss, record.validationLosses.total, record.validation.meanDice,
+                   record.validation.medianDice, record.validation.minimumDice, record.validation.pixelAccuracy, record.seconds,
+                   record.improved ? " | best so far, saved" : ""))
+    case .stopped(let epoch):
+      print("stopped during epoch \(epoch)")
+    }
+  }
+}
