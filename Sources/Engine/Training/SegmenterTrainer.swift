@@ -39,25 +39,10 @@ public struct SegmenterTrainer {
     let augmenter = Augmenter(configuration: configuration.augmentation)
     let evaluator = SegmentationEvaluator(batchSize: Swift.max(configuration.batchSize, 16))
     var generator = SeededGenerator(seed: configuration.seed)
-    var history: [SegmenterEpochRecord] = []
-    var best: (record: SegmenterEpochRecord, state: [Tensor])?
-    var stoppedEarly = false
-    let batchSize = configuration.batchSize
-    let stepsPerEpoch = (training.count + batchSize - 1) / batchSize
-    var stepSeconds: [Double] = []
-
-    epochs: for epoch in 1...configuration.epochs {
-      let started = Date()
-      let order = Array(0..<training.count).shuffled(using: &generator)
-      var lossSum = 0.0
-      for step in 0..<stepsPerEpoch {
-        if shouldStop() {
-          stoppedEarly = true
-          events(.stopped(epoch: epoch))
-          break epochs
-        }
-        let stepStarted = Date()
-        let indices = order[(step * batchSize)..<Swift.min((step + 1) * batchSize, order.count)]
+    let loop = EpochLoop(epochs: configuration.epochs, batchSize: configuration.batchSize)
+    let (history, best, stoppedEarly) = try loop.run(
+      model: model, sampleCount: training.count, generator: &generator, shouldStop: shouldStop,
+      step: { indices, generator in
         let batch = try augmenter(training.batch(indices), using: &generator)
         let logits = try model.forward(batch.images, mode: ForwardMode(training: true))
         let (value, values) = try loss(logits: logits, masks: batch.masks)
@@ -65,37 +50,27 @@ public struct SegmenterTrainer {
         try value.backward()
         if let clip = configuration.gradientClipNorm { try optimizer.clipGradientNorm(clip) }
         try optimizer.step()
-        lossSum += values.total
-        stepSeconds.append(Date().timeIntervalSince(stepStarted))
-        let recent = stepSeconds.suffix(20)
-        let perStep = recent.reduce(0, +) / Double(recent.count)
-        let remainingSteps = (configuration.epochs - epoch) * stepsPerEpoch + (stepsPerEpoch - step - 1)
-        events(.step(epoch: epoch, epochs: configuration.epochs, step: step + 1, steps: stepsPerEpoch, losses: values,
-                     secondsPerStep: perStep, remainingSeconds: perStep * Double(remainingSteps)))
-      }
-      let evaluation = try evaluator.evaluate(model, on: validation, loss: loss)
-      let losses = evaluation.losses!
-      let improved = best.map { previous in
-        evaluation.metrics.meanDice > previous.record.validation.meanDice
-          || (evaluation.metrics.meanDice == previous.record.validation.meanDice && losses.total < previous.record.validationLosses.total)
-      } ?? true
-      let record = SegmenterEpochRecord(epoch: epoch, trainingLoss: lossSum / Double(stepsPerEpoch), validationLosses: losses,
-                                        validation: evaluation.metrics, seconds: Date().timeIntervalSince(started),
-                                        improved: improved)
-      history.append(record)
-      events(.validated(record))
-      if improved {
-        best = (record, try Torch.withoutGradient { try model.state.map { try $0.tensor.clone() } })
-        try onImprovement(model, record)
-      }
-    }
-
-    if let best {
-      try Torch.withoutGradient {
-        for (entry, saved) in zip(model.state, best.state) { try entry.tensor.copy_(saved) }
-      }
-    }
-    return (model, SegmenterTrainingResult(configuration: configuration, history: history, best: best?.record,
+        return values
+      },
+      stepped: { values, progress in
+        events(.step(epoch: progress.epoch, epochs: progress.epochs, step: progress.step, steps: progress.steps,
+                     losses: values, secondsPerStep: progress.secondsPerStep, remainingSeconds: progress.remainingSeconds))
+      },
+      stopped: { events(.stopped(epoch: $0)) },
+      finishEpoch: { epoch, trainingLoss, seconds, best in
+        let evaluation = try evaluator.evaluate(model, on: validation, loss: loss)
+        let losses = evaluation.losses!
+        let improved = best.map { previous in
+          evaluation.metrics.meanDice > previous.validation.meanDice
+            || (evaluation.metrics.meanDice == previous.validation.meanDice && losses.total < previous.validationLosses.total)
+        } ?? true
+        let record = SegmenterEpochRecord(epoch: epoch, trainingLoss: trainingLoss, validationLosses: losses,
+                                          validation: evaluation.metrics, seconds: seconds, improved: improved)
+        events(.validated(record))
+        return (record, improved)
+      },
+      onImprovement: { try onImprovement(model, $0) })
+    return (model, SegmenterTrainingResult(configuration: configuration, history: history, best: best,
                                            stoppedEarly: stoppedEarly))
   }
 }

@@ -105,56 +105,34 @@ public struct Trainer {
     let evaluator = Evaluator(classNames: classNames, batchSize: configuration.batchSize,
                               relevance: configuration.objective.relevance)
     var generator = SeededGenerator(seed: configuration.seed)
-    var history: [EpochRecord] = []
-    var best: (record: EpochRecord, state: [Tensor])?
-    var stoppedEarly = false
-    let stepsPerEpoch = (training.count + configuration.batchSize - 1) / configuration.batchSize
-    var stepSeconds: [Double] = []
-
-    epochs: for epoch in 1...configuration.epochs {
-      let started = Date()
-      let order = Array(0..<training.count).shuffled(using: &generator)
-      var lossSum = 0.0
-      for step in 0..<stepsPerEpoch {
-        if shouldStop() {
-          stoppedEarly = true
-          events(.stopped(epoch: epoch))
-          break epochs
-        }
-        let stepStarted = Date()
-        let indices = order[(step * configuration.batchSize)..<Swift.min((step + 1) * configuration.batchSize, order.count)]
-        let batch = try Augmenter(configuration: configuration.augmentation)(training.batch(indices), using: &generator)
+    let augmenter = Augmenter(configuration: configuration.augmentation)
+    let loop = EpochLoop(epochs: configuration.epochs, batchSize: configuration.batchSize)
+    let (history, best, stoppedEarly) = try loop.run(
+      model: model, sampleCount: training.count, generator: &generator, shouldStop: shouldStop,
+      step: { indices, generator in
+        let batch = try augmenter(training.batch(indices), using: &generator)
         let output = try objective.evaluate(model: model, batch: batch, training: true, using: &generator)
         optimizer.clearGradients()
         try output.loss.backward()
         if let clip = configuration.gradientClipNorm { try optimizer.clipGradientNorm(clip) }
         try optimizer.step()
-        lossSum += output.values.total
-        stepSeconds.append(Date().timeIntervalSince(stepStarted))
-        let recent = stepSeconds.suffix(20)
-        let perStep = recent.reduce(0, +) / Double(recent.count)
-        let remainingSteps = (configuration.epochs - epoch) * stepsPerEpoch + (stepsPerEpoch - step - 1)
-        events(.step(epoch: epoch, epochs: configuration.epochs, step: step + 1, steps: stepsPerEpoch,
-                     losses: output.values, secondsPerStep: perStep, remainingSeconds: perStep * Double(remainingSteps)))
-      }
-      let evaluation = try evaluator.evaluate(model, on: validation, objective: objective, seed: configuration.seed)
-      let validationLosses = evaluation.losses!
-      let improved = best.map { validationLosses.total < $0.record.validationLosses.total } ?? true
-      let record = EpochRecord(epoch: epoch, trainingLoss: lossSum / Double(stepsPerEpoch), validationLosses: validationLosses,
-                               validation: evaluation.metrics, seconds: Date().timeIntervalSince(started), improved: improved)
-      history.append(record)
-      events(.validated(record))
-      if improved {
-        best = (record, try Torch.withoutGradient { try model.state.map { try $0.tensor.clone() } })
-        try onImprovement(model, record, configuration)
-      }
-    }
-
-    if let best {
-      try Torch.withoutGradient {
-        for (entry, saved) in zip(model.state, best.state) { try entry.tensor.copy_(saved) }
-      }
-    }
-    return (model, TrainingResult(configuration: configuration, history: history, best: best?.record, stoppedEarly: stoppedEarly))
+        return output.values
+      },
+      stepped: { values, progress in
+        events(.step(epoch: progress.epoch, epochs: progress.epochs, step: progress.step, steps: progress.steps,
+                     losses: values, secondsPerStep: progress.secondsPerStep, remainingSeconds: progress.remainingSeconds))
+      },
+      stopped: { events(.stopped(epoch: $0)) },
+      finishEpoch: { epoch, trainingLoss, seconds, best in
+        let evaluation = try evaluator.evaluate(model, on: validation, objective: objective, seed: configuration.seed)
+        let validationLosses = evaluation.losses!
+        let improved = best.map { validationLosses.total < $0.validationLosses.total } ?? true
+        let record = EpochRecord(epoch: epoch, trainingLoss: trainingLoss, validationLosses: validationLosses,
+                                 validation: evaluation.metrics, seconds: seconds, improved: improved)
+        events(.validated(record))
+        return (record, improved)
+      },
+      onImprovement: { try onImprovement(model, $0, configuration) })
+    return (model, TrainingResult(configuration: configuration, history: history, best: best, stoppedEarly: stoppedEarly))
   }
 }

@@ -1,0 +1,87 @@
+import Foundation
+import Torch
+
+/// Loss values of one step that have a total to average over an epoch.
+protocol StepLoss {
+  var total: Double { get }
+}
+
+extension LossValues: StepLoss {}
+extension SegmentationLossValues: StepLoss {}
+
+/// Where training stands after a step, for progress events.
+struct StepProgress {
+  let epoch: Int
+  let epochs: Int
+  let step: Int
+  let steps: Int
+  /// Mean of the last 20 steps.
+  let secondsPerStep: Double
+  let remainingSeconds: Double
+}
+
+/// The epoch and step bookkeeping `Trainer` and `SegmenterTrainer` share: a seeded shuffle per epoch,
+/// mini-batches of indices, stop requests between steps, seconds per step and the time left, a
+/// validation after every epoch, and the state of the best epoch, restored into the model at the end.
+struct EpochLoop {
+  let epochs: Int
+  let batchSize: Int
+
+  /// - Parameters:
+  ///   - step: one optimisation step on the samples at the given indices.
+  ///   - stepped: reports a finished step.
+  ///   - stopped: reports that a stop request ended training during the given epoch.
+  ///   - finishEpoch: validates after an epoch, given the epoch, its mean training loss, its duration
+  ///     and the best record so far; returns the epoch's record and whether it is the new best.
+  ///   - onImprovement: called after each new best epoch, while the model holds its weights.
+  /// - Returns: every epoch's record, the best one, and whether a stop request ended training early.
+  func run<Values: StepLoss, Record>(
+    model: some Layer, sampleCount: Int, generator: inout SeededGenerator, shouldStop: () -> Bool,
+    step: (ArraySlice<Int>, inout SeededGenerator) throws -> Values,
+    stepped: (Values, StepProgress) -> Void,
+    stopped: (Int) -> Void,
+    finishEpoch: (_ epoch: Int, _ trainingLoss: Double, _ seconds: Double, _ best: Record?) throws -> (record: Record, improved: Bool),
+    onImprovement: (Record) throws -> Void
+  ) throws -> (history: [Record], best: Record?, stoppedEarly: Bool) {
+    let steps = (sampleCount + batchSize - 1) / batchSize
+    var history: [Record] = []
+    var best: (record: Record, state: [Tensor])?
+    var stepSeconds: [Double] = []
+    var stoppedEarly = false
+
+    epochs: for epoch in 1...epochs {
+      let started = Date()
+      let order = Array(0..<sampleCount).shuffled(using: &generator)
+      var lossSum = 0.0
+      for index in 0..<steps {
+        if shouldStop() {
+          stoppedEarly = true
+          stopped(epoch)
+          break epochs
+        }
+        let stepStarted = Date()
+        let values = try step(order[(index * batchSize)..<Swift.min((index + 1) * batchSize, order.count)], &generator)
+        lossSum += values.total
+        stepSeconds.append(Date().timeIntervalSince(stepStarted))
+        let recent = stepSeconds.suffix(20)
+        let perStep = recent.reduce(0, +) / Double(recent.count)
+        let remainingSteps = (epochs - epoch) * steps + (steps - index - 1)
+        stepped(values, StepProgress(epoch: epoch, epochs: epochs, step: index + 1, steps: steps, secondsPerStep: perStep,
+                                     remainingSeconds: perStep * Double(remainingSteps)))
+      }
+      let (record, improved) = try finishEpoch(epoch, lossSum / Double(steps), Date().timeIntervalSince(started), best?.record)
+      history.append(record)
+      if improved {
+        best = (record, try Torch.withoutGradient { try model.state.map { try $0.tensor.clone() } })
+        try onImprovement(record)
+      }
+    }
+
+    if let best {
+      try Torch.withoutGradient {
+        for (entry, saved) in zip(model.state, best.state) { try entry.tensor.copy_(saved) }
+      }
+    }
+    return (history, best?.record, stoppedEarly)
+  }
+}
