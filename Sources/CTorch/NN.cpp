@@ -84,6 +84,20 @@ CTorchTensor *ctorch_conv_transpose2d(const CTorchTensor *input, const CTorchTen
   });
 }
 
+CTorchTensor *ctorch_conv2d_input_gradient(const CTorchTensor *grad_output, const CTorchTensor *weight,
+                                           const int64_t *input_shape, const int64_t *stride, const int64_t *padding,
+                                           const int64_t *dilation, int64_t groups, CTorchStatus *status) {
+  return make(status, [&] {
+    // The input gradient depends only on the input argument's sizes, but its double backward
+    // multiplies the input's values by zero-valued terms: zeros keep uninitialised NaNs out.
+    auto input = at::zeros(ints(input_shape, 4), ref(grad_output).options());
+    const int64_t no_output_padding[2] = {0, 0};
+    return std::get<0>(at::convolution_backward(ref(grad_output), input, ref(weight), c10::nullopt, ints(stride, 2),
+                                                ints(padding, 2), ints(dilation, 2), /*transposed=*/false,
+                                                ints(no_output_padding, 2), groups, {true, false, false}));
+  });
+}
+
 CTorchTensor *ctorch_linear(const CTorchTensor *input, const CTorchTensor *weight, const CTorchTensor *bias,
                             CTorchStatus *status) {
   return make(status, [&] { return at::linear(ref(input), ref(weight), optional(bias)); });

@@ -38,15 +38,13 @@ public struct ZBoxRule: Sendable {
         z = try z - constant.conv2d(weight: weight, bias: bias.map { try $0 * bound }, stride: stride, padding: padding)
       }
       let ratio = try outputRelevance / stabilised(z)
-      // Wᵀ(R/z) and the bound terms' W⁺ᵀ(R/z), W⁻ᵀ(R/z) in one transposed convolution, weights stacked
-      // along the input channels; the output padding restores the input size exactly.
+      // Wᵀ(R/z) and the bound terms' W⁺ᵀ(R/z), W⁻ᵀ(R/z) in one adjoint convolution (the convolution's
+      // input gradient, exact in size), weights stacked along the input channels.
       let channels = input.shape[1]
-      let kernel = layer.weight.shape
-      let outputPadding = Size2(
-        input.shape[2] - ((z.shape[2] - 1) * stride.height - 2 * padding.height + kernel[2]),
-        input.shape[3] - ((z.shape[3] - 1) * stride.width - 2 * padding.width + kernel[3]))
-      let adjoint = try ratio.convTranspose2d(weight: Tensor.cat([layer.weight] + bounds.map(\.0), dim: 1), bias: nil,
-                                              stride: stride, padding: padding, outputPadding: outputPadding)
+      var stackedShape = input.shape
+      stackedShape[1] = channels * (1 + bounds.count)
+      let adjoint = try ratio.conv2dInputGradient(weight: Tensor.cat([layer.weight] + bounds.map(\.0), dim: 1),
+                                                  inputShape: stackedShape, stride: stride, padding: padding)
       var relevance = try input * adjoint.narrowed(dim: 1, start: 0, length: channels)
       for (index, bound) in bounds.map(\.2).enumerated() {
         relevance = try relevance - adjoint.narrowed(dim: 1, start: (index + 1) * channels, length: channels) * bound
