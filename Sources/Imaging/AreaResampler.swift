@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+
 /// Resizes by area averaging: each output pixel is the mean of the source area it covers, with
 /// partly covered source pixels weighted by the covered fraction. Separable (rows first, then
 /// columns); the weights are computed once per call, and the inner loops touch no allocations.
@@ -35,6 +38,9 @@ struct AreaResampler {
     }
   }
 
+  /// Images of this many pixels and more (a 1,000 x 1,000 film and up) are resampled on all cores.
+  static let parallelThreshold = 1_000_000
+
   /// `source` resized to `width` x `height`.
   static func resize(_ source: GrayImage, width: Int, height: Int) -> GrayImage {
     if source.width == width && source.height == height { return source }
@@ -42,20 +48,26 @@ struct AreaResampler {
     let horizontal = Taps(sourceCount: source.width, outputCount: width)
     let sourceWidth = source.width
 
-    // Rows: each output row accumulates whole source rows (contiguous, vectorisable).
+    // Rows: each output row accumulates whole source rows (contiguous, vectorisable). This pass reads
+    // every source pixel, so large images share the output rows out between the cores; each row is
+    // still summed by one thread in the same order, so the result does not depend on the split.
     var rows = [Float](repeating: 0, count: sourceWidth * height)  // small: `height` rows
+    let threads = source.pixels.count >= parallelThreshold ? Swift.min(ProcessInfo.processInfo.activeProcessorCount, height) : 1
     source.pixels.withUnsafeBufferPointer { input in
       rows.withUnsafeMutableBufferPointer { output in
         vertical.weights.withUnsafeBufferPointer { weights in
-          for y in 0..<height {
-            let target = output.baseAddress! + y * sourceWidth
-            let first = vertical.starts[y]
-            let offset = vertical.offsets[y]
-            for k in 0..<vertical.counts[y] {
-              let weight = weights[offset + k]
-              let row = input.baseAddress! + (first + k) * sourceWidth
-              for x in 0..<sourceWidth {
-                target[x] += weight * row[x]
+          nonisolated(unsafe) let (input, output, weights) = (input, output, weights)
+          DispatchQueue.concurrentPerform(iterations: threads) { thread in
+            for y in stride(from: thread, to: height, by: threads) {
+              let target = output.baseAddress! + y * sourceWidth
+              let first = vertical.starts[y]
+              let offset = vertical.offsets[y]
+              for k in 0..<vertical.counts[y] {
+                let weight = weights[offset + k]
+                let row = input.baseAddress! + (first + k) * sourceWidth
+                for x in 0..<sourceWidth {
+                  target[x] += weight * row[x]
+                }
               }
             }
           }
