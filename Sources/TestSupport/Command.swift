@@ -55,3 +55,34 @@ public final class TemporaryDirectory: @unchecked Sendable {
     try? FileManager.default.removeItem(at: url)
   }
 }
+
+extension Command {
+  /// What a command printed and how it ended after `interruptAfterFile`.
+  public struct Interrupted {
+    public let fileAppeared: Bool
+    public let status: Int32
+    public let output: String
+  }
+
+  /// Starts `executable`, waits (at most `timeout` seconds) until `path` exists, sends SIGINT and
+  /// waits for the process to exit: how a test checks that a long command stops cleanly.
+  public static func interruptAfterFile(_ path: String, executable: String, _ arguments: [String],
+                                        timeout: TimeInterval = 120) throws -> Interrupted {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let deadline = Date().addingTimeInterval(timeout)
+    while !FileManager.default.fileExists(atPath: path), Date() < deadline, process.isRunning {
+      Thread.sleep(forTimeInterval: 0.2)
+    }
+    let appeared = FileManager.default.fileExists(atPath: path)
+    process.interrupt()
+    process.waitUntilExit()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    return Interrupted(fileAppeared: appeared, status: process.terminationStatus, output: output)
+  }
+}

@@ -122,23 +122,12 @@ struct SegmentTests {
     let data = directory.path("data")
     try LungPhantom.writeLabeledData(root: data, perSplit: ["train": 8, "validation": 2], width: 40, height: 40)
     let out = directory.path("lungs")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: isnetdExecutable)
-    process.arguments = ["train-segmenter", "--data", data, "--out", out, "--size", "32", "--depth", "2", "--base-width", "4",
-                         "--epochs", "5000", "--batch-size", "4", "--threads", "1"]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let deadline = Date().addingTimeInterval(120)
-    while !FileManager.default.fileExists(atPath: out + ".json"), Date() < deadline, process.isRunning {
-      Thread.sleep(forTimeInterval: 0.2)
-    }
-    #expect(FileManager.default.fileExists(atPath: out + ".json"))
-    process.interrupt()
-    process.waitUntilExit()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    #expect(process.terminationStatus == 130)
+    let run = try Command.interruptAfterFile(out + ".json", executable: isnetdExecutable, [
+      "train-segmenter", "--data", data, "--out", out, "--size", "32", "--depth", "2", "--base-width", "4",
+      "--epochs", "5000", "--batch-size", "4", "--threads", "1"])
+    #expect(run.fileAppeared)
+    #expect(run.status == 130)
+    let output = run.output
     #expect(output.contains("stopped during epoch"))
     #expect(output.contains("best epoch"))
     _ = try Checkpoint(path: out).loadSegmenter()

@@ -49,23 +49,12 @@ struct TrainTests {
     let data = directory.path("data")
     try LabeledDataFixtures.write(root: data, classes: ["normal", "pneumonia"], perClass: ["train": 6, "validation": 2])
     let out = directory.path("model")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: isnetdExecutable)
-    process.arguments = ["train", "--data", data, "--out", out, "--size", "64", "--epochs", "500", "--batch-size", "4",
-                         "--tune-cut-epochs", "0", "--threads", "1"]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let deadline = Date().addingTimeInterval(120)
-    while !FileManager.default.fileExists(atPath: out + ".json"), Date() < deadline, process.isRunning {
-      Thread.sleep(forTimeInterval: 0.2)
-    }
-    #expect(FileManager.default.fileExists(atPath: out + ".json"))
-    process.interrupt()
-    process.waitUntilExit()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    #expect(process.terminationStatus == 130)
+    let run = try Command.interruptAfterFile(out + ".json", executable: isnetdExecutable, [
+      "train", "--data", data, "--out", out, "--size", "64", "--epochs", "500", "--batch-size", "4",
+      "--tune-cut-epochs", "0", "--threads", "1"])
+    #expect(run.fileAppeared)
+    #expect(run.status == 130)
+    let output = run.output
     #expect(output.contains("stopped during epoch"))
     #expect(output.contains("best epoch"))
     _ = try Checkpoint(path: out).loadClassifier()
