@@ -12,16 +12,14 @@ public final class Conv2d: Layer {
   public init(_ inChannels: Int, _ outChannels: Int, kernel: Size2, stride: Size2 = Size2(1),
               padding: Size2 = Size2(0), bias: Bool = false, dtype: DType = .float32) throws {
     let fanIn = Double(inChannels * kernel.height * kernel.width)
-    weight = try (Tensor.randn([outChannels, inChannels, kernel.height, kernel.width]) * (2 / fanIn).squareRoot())
-      .to(dtype).requiringGradient()
+    weight = try kaimingNormal([outChannels, inChannels, kernel.height, kernel.width], fanIn: fanIn, dtype: dtype)
     self.bias = bias ? try Tensor.zeros([outChannels], dtype: dtype).requiringGradient() : nil
     self.stride = stride
     self.padding = padding
   }
 
   public var state: [StateEntry] {
-    [StateEntry(name: "weight", tensor: weight, kind: .parameter)]
-      + (bias.map { [StateEntry(name: "bias", tensor: $0, kind: .parameter)] } ?? [])
+    weightAndBias(weight, bias)
   }
 
   public var kernel: Size2 {
@@ -48,11 +46,22 @@ public final class Linear: Layer {
   }
 
   public var state: [StateEntry] {
-    [StateEntry(name: "weight", tensor: weight, kind: .parameter)]
-      + (bias.map { [StateEntry(name: "bias", tensor: $0, kind: .parameter)] } ?? [])
+    weightAndBias(weight, bias)
   }
 
   public func callAsFunction(_ input: Tensor) throws -> Tensor {
     try input.linear(weight: weight, bias: bias)
   }
+}
+
+/// Kaiming-normal weights, N(0, 2/fan-in) (the ReLU gain), trainable: how torchvision initialises the
+/// convolutions of its DenseNet.
+func kaimingNormal(_ shape: [Int], fanIn: Double, dtype: DType) throws -> Tensor {
+  try (Tensor.randn(shape) * (2 / fanIn).squareRoot()).to(dtype).requiringGradient()
+}
+
+/// The state of a layer with a `weight` and an optional `bias`.
+func weightAndBias(_ weight: Tensor, _ bias: Tensor?) -> [StateEntry] {
+  [StateEntry(name: "weight", tensor: weight, kind: .parameter)]
+    + (bias.map { [StateEntry(name: "bias", tensor: $0, kind: .parameter)] } ?? [])
 }

@@ -19,8 +19,7 @@ public final class ConvTranspose2d: Layer {
               padding: Size2 = Size2(0), bias: Bool = true, dtype: DType = .float32) throws {
     let taps = Swift.max(1, (kernel.height * kernel.width) / Swift.max(1, stride.height * stride.width))
     let fanIn = Double(inChannels * taps)
-    weight = try (Tensor.randn([inChannels, outChannels, kernel.height, kernel.width]) * (2 / fanIn).squareRoot())
-      .to(dtype).requiringGradient()
+    weight = try kaimingNormal([inChannels, outChannels, kernel.height, kernel.width], fanIn: fanIn, dtype: dtype)
     self.bias = bias ? try Tensor.zeros([outChannels], dtype: dtype).requiringGradient() : nil
     self.stride = stride
     self.padding = padding
@@ -28,8 +27,7 @@ public final class ConvTranspose2d: Layer {
 
   /// `weight` and, when present, `bias`.
   public var state: [StateEntry] {
-    [StateEntry(name: "weight", tensor: weight, kind: .parameter)]
-      + (bias.map { [StateEntry(name: "bias", tensor: $0, kind: .parameter)] } ?? [])
+    weightAndBias(weight, bias)
   }
 
   /// The transposed convolution of an [N, in, H, W] input.
