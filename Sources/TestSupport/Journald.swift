@@ -12,7 +12,9 @@ public enum Journald {
   public static func ensureRunning() -> String? {
     lock.lock()
     defer { lock.unlock() }
-    if FileManager.default.fileExists(atPath: socketPath) { return nil }
+    // The socket file alone proves nothing: a journald that has exited leaves it behind, and a
+    // datagram sent to it is refused (seen on CI). Only a successful connect means someone listens.
+    if isListening() { return nil }
     guard FileManager.default.isExecutableFile(atPath: daemonPath) else { return "\(daemonPath) is not installed" }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: daemonPath)
@@ -20,10 +22,15 @@ public enum Journald {
     process.standardError = FileHandle.nullDevice
     do { try process.run() } catch { return "cannot start \(daemonPath): \(error)" }
     started = process
-    for _ in 0..<100 where !FileManager.default.fileExists(atPath: socketPath) {
+    for _ in 0..<100 where !isListening() {
       Thread.sleep(forTimeInterval: 0.05)
     }
-    return FileManager.default.fileExists(atPath: socketPath) ? nil : "\(daemonPath) started but created no socket"
+    return isListening() ? nil : "\(daemonPath) started but does not listen on \(socketPath)"
+  }
+
+  /// Whether journald's native socket accepts datagrams (a stale socket file refuses them).
+  static func isListening() -> Bool {
+    (try? UnixDatagramSocket())?.connects(to: socketPath) ?? false
   }
 
   /// Entries of the journal matching `match` (FIELD=value), as JSON objects.

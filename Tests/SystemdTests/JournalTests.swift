@@ -50,7 +50,8 @@ struct JournalTests {
   func notifyDelivers() throws {
     let directory = try TemporaryDirectory()
     let socketPath = directory.path("notify.sock")
-    let listener = try DatagramListener(path: socketPath)
+    let listener = try UnixDatagramSocket()
+    try listener.bind(to: socketPath)
     setenv("NOTIFY_SOCKET", socketPath, 1)
     defer { unsetenv("NOTIFY_SOCKET") }
     #expect(try Notifier().ready(status: "idle, 0 processed"))
@@ -63,30 +64,4 @@ struct JournalTests {
     #expect(try Notifier().watchdog() == false)
     #expect(Notifier().watchdogInterval == nil)
   }
-}
-
-/// A bound AF_UNIX datagram socket standing in for systemd's notify socket (PID 1 is not systemd here).
-private final class DatagramListener {
-  let descriptor: Int32
-
-  init(path: String) throws {
-    descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-      path.utf8CString.withUnsafeBytes { buffer.copyMemory(from: $0) }
-    }
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
-    guard bound == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-  }
-
-  func receive() -> String {
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    let count = recv(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT))
-    return count > 0 ? String(decoding: buffer.prefix(count), as: UTF8.self) : ""
-  }
-
-  deinit { close(descriptor) }
 }
