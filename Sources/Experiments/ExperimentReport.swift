@@ -12,9 +12,7 @@ public enum ExperimentReport {
       "Produced by `\(command)`. \(dataDescription)",
       "",
       "Model: DenseNet (growth \(configuration.architecture.growthRate), blocks \(configuration.architecture.blockLayers)) "
-        + "at \(configuration.preprocessing.width)x\(configuration.preprocessing.height), \(configuration.epochs) epochs, "
-        + "batch \(configuration.batchSize), seed \(configuration.seed), P = \(configuration.heatmapWeight), "
-        + "C1/C2 tuned over \(configuration.cutTuningEpochs) epochs.",
+        + "at \(configuration.preprocessing.width)x\(configuration.preprocessing.height). Training: \(recipe(configuration.training)).",
       "",
       "| variant | biased acc | biased F1 | unbiased acc | unbiased F1 | confounding acc | confounding F1 | background share (biased) | background share (confounding) | s/epoch |",
       "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -34,5 +32,22 @@ public enum ExperimentReport {
       "These numbers are on synthetic chest-X-ray phantoms with an artificial background marker, not on patient data.",
     ]
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// The training recipe in one line: every setting that changes the numbers.
+  static func recipe(_ training: TrainingConfiguration) -> String {
+    let optimizer = switch training.optimizer {
+    case .sgd(let rate, let momentum, _): "SGD (learning rate \(rate), momentum \(momentum))"
+    case .adam(let rate, _, _, _, _): "Adam (learning rate \(rate))"
+    }
+    let schedule = switch training.learningRateSchedule {
+    case .constant: "constant"
+    case .cosine(let floor): "cosine to \(floor) x"
+    }
+    let loss = training.objective.loss
+    return "\(training.epochs) epochs, batch \(training.batchSize), seed \(training.seed), \(optimizer), "
+      + "\(schedule) learning-rate schedule, P = \(training.objective.heatmapWeight) "
+      + "(warm-up \(training.heatmapWeightSchedule.warmupEpochs) epochs), d = \(loss.backgroundDecay), "
+      + "E = \(loss.backgroundScale), C1/C2 tuned over \(training.cutTuningEpochs) epochs"
   }
 }

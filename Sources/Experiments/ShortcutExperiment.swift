@@ -12,24 +12,24 @@ public struct ShortcutExperiment {
     public var variants: [Variant]
     public var architecture: DenseNetConfiguration
     public var preprocessing: Preprocessing
-    public var epochs: Int
-    public var batchSize: Int
-    public var optimizer: OptimizerConfiguration
-    public var heatmapWeight: Double
-    public var cutTuningEpochs: Int
-    public var seed: UInt64
+    /// The recipe every variant trains with; its objective's variant is replaced by each variant in
+    /// turn, and the plain classifier tunes no cuts.
+    public var training: TrainingConfiguration
 
-    public init(variants: [Variant], architecture: DenseNetConfiguration, preprocessing: Preprocessing, epochs: Int,
-                batchSize: Int, optimizer: OptimizerConfiguration, heatmapWeight: Double, cutTuningEpochs: Int, seed: UInt64) {
+    public init(variants: [Variant], architecture: DenseNetConfiguration, preprocessing: Preprocessing,
+                training: TrainingConfiguration) {
       self.variants = variants
       self.architecture = architecture
       self.preprocessing = preprocessing
-      self.epochs = epochs
-      self.batchSize = batchSize
-      self.optimizer = optimizer
-      self.heatmapWeight = heatmapWeight
-      self.cutTuningEpochs = cutTuningEpochs
-      self.seed = seed
+      self.training = training
+    }
+
+    /// The training configuration of one variant.
+    public func training(for variant: Variant) -> TrainingConfiguration {
+      var configuration = training
+      configuration.objective.variant = variant
+      if variant == .plain { configuration.cutTuningEpochs = 0 }
+      return configuration
     }
   }
 
@@ -77,17 +77,12 @@ public struct ShortcutExperiment {
     var results: [VariantResult] = []
     var models: [TrainedModel] = []
     for variant in configuration.variants {
-      let objective = ObjectiveConfiguration(variant: variant, heatmapWeight: configuration.heatmapWeight)
-      let trainingConfiguration = TrainingConfiguration(
-        objective: objective, epochs: configuration.epochs, batchSize: configuration.batchSize,
-        optimizer: configuration.optimizer, seed: configuration.seed,
-        cutTuningEpochs: variant == .plain ? 0 : configuration.cutTuningEpochs)
       let architecture = configuration.architecture
-      let (model, result) = try Trainer(configuration: trainingConfiguration, classNames: classNames).train(
+      let (model, result) = try Trainer(configuration: configuration.training(for: variant), classNames: classNames).train(
         makeModel: { try DenseNet(architecture) }, training: training, validation: validation,
         events: { events(variant, $0) }, shouldStop: shouldStop)
       guard let best = result.best, !result.stoppedEarly else { throw DatasetError("the experiment was stopped") }
-      let evaluator = Evaluator(classNames: classNames, batchSize: configuration.batchSize)
+      let evaluator = Evaluator(classNames: classNames, batchSize: configuration.training.batchSize)
       var tests: [String: TestResult] = [:]
       for split in Self.testSplits {
         guard let data = datasets[split] else { continue }

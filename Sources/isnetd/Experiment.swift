@@ -33,14 +33,7 @@ struct Experiment: ParsableCommand {
   var blockLayers: [Int] = [2, 3, 4]
   @Option(help: "Feature maps of the stem convolution.")
   var initialFeatures = 16
-  @Option var epochs = 8
-  @Option var batchSize = 16
-  @Option var learningRate = 1e-3
-  @Option(help: "P: weight of the heatmap loss.")
-  var heatmapWeight = 0.7
-  @Option(help: "Epochs of plain training that tune C1/C2 for each ISNet.")
-  var tuneCutEpochs = 2
-  @Option var seed: UInt64 = 7
+  @OptionGroup var recipe: TrainingOptions
   @Option(help: "Confounding test images drawn in heatmaps.png.")
   var heatmapImages = 6
   @OptionGroup var runtime: RuntimeOptions
@@ -61,10 +54,7 @@ struct Experiment: ParsableCommand {
       variants: variants,
       architecture: DenseNetConfiguration(growthRate: growthRate, blockLayers: blockLayers, initialFeatures: initialFeatures,
                                           classCount: classNames.count, inputChannels: 1),
-      preprocessing: preprocessing,
-      epochs: epochs, batchSize: batchSize,
-      optimizer: .adam(learningRate: learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
-      heatmapWeight: heatmapWeight, cutTuningEpochs: tuneCutEpochs, seed: seed)
+      preprocessing: preprocessing, training: recipe.configuration(variant: .selective))
     let stop = StopSignal(message: "stopping the experiment after this step")
     let progress = ProgressPrinter()
     let (results, models) = try ShortcutExperiment(configuration: configuration, classNames: classNames).run(

@@ -30,22 +30,7 @@ struct Train: ParsableCommand {
   var size = 224
   @Option(help: "Input channels (1, or 3 to repeat the grey image as torchvision models expect).")
   var channels = 1
-  @Option var epochs = 30
-  @Option var batchSize = 16
-  @Option(help: "sgd or adam.")
-  var optimizer: OptimizerChoice = .sgd
-  @Option var learningRate = 0.01
-  @Option(help: "SGD momentum.")
-  var momentum = 0.9
-  @Option(help: "P: weight of the heatmap loss.")
-  var heatmapWeight = 0.7
-  @Option(help: "d: GWRP decay of the background term.")
-  var backgroundDecay = 0.9
-  @Option(help: "Epochs of plain training that tune C1/C2 before the ISNet (0 keeps C1 = 1, C2 = 25).")
-  var tuneCutEpochs = 5
-  @Flag(help: "Train without augmentation.")
-  var noAugmentation = false
-  @Option var seed: UInt64 = 0
+  @OptionGroup var recipe: TrainingOptions
   @Option(help: ArgumentHelp(
     "Lung segmenter checkpoint: images without <name>.mask.png get its mask (a pseudo-mask; implausible ones are not used).",
     valueName: "M"))
@@ -53,7 +38,6 @@ struct Train: ParsableCommand {
   @OptionGroup var runtime: RuntimeOptions
 
   enum ArchitectureChoice: String, ExpressibleByArgument { case compact, densenet121 }
-  enum OptimizerChoice: String, ExpressibleByArgument { case sgd, adam }
 
   func run() throws {
     runtime.apply()
@@ -70,13 +54,7 @@ struct Train: ParsableCommand {
     case .compact: .denseNet(.compact(classCount: classNames.count, inputChannels: channels))
     case .densenet121: .denseNet(.densenet121(classCount: classNames.count, inputChannels: channels))
     }
-    var objective = ObjectiveConfiguration(variant: variant, heatmapWeight: heatmapWeight)
-    objective.loss.backgroundDecay = backgroundDecay
-    let configuration = TrainingConfiguration(
-      objective: objective, epochs: epochs, batchSize: batchSize,
-      optimizer: optimizer == .sgd ? .sgd(learningRate: learningRate, momentum: momentum, weightDecay: 0)
-        : .adam(learningRate: learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
-      seed: seed, augmentation: noAugmentation ? .none : AugmentationConfiguration(), cutTuningEpochs: tuneCutEpochs)
+    let configuration = recipe.configuration(variant: variant)
     var notes = ["classes": classNames.joined(separator: ",")]
     if let lungSegmenter {
       notes["pseudoMasks"] = "\(trainingMasks.pseudoMasks.count + validationMasks.pseudoMasks.count)"

@@ -34,11 +34,7 @@ struct TrainSegmenter: ParsableCommand {
   var upsampling: UpsamplingChoice = .bilinear
   @Option var epochs = 30
   @Option var batchSize = 8
-  @Option(help: "adam or sgd.")
-  var optimizer: Train.OptimizerChoice = .adam
-  @Option var learningRate = 1e-3
-  @Option(help: "SGD momentum.")
-  var momentum = 0.9
+  @OptionGroup var optimizer: OptimizerOptions
   @Option(help: "Weight of the soft Dice loss.")
   var diceWeight = 1.0
   @Option(help: "Weight of the cross-entropy loss.")
@@ -59,7 +55,6 @@ struct TrainSegmenter: ParsableCommand {
     guard (1...6).contains(depth) else { throw ValidationError("--depth must be 1 to 6") }
     guard baseWidth >= 2, baseWidth % 2 == 0 else { throw ValidationError("--base-width must be even and at least 2") }
     guard epochs > 0, batchSize > 0 else { throw ValidationError("--epochs and --batch-size must be positive") }
-    guard learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
     guard diceWeight >= 0, crossEntropyWeight >= 0, diceWeight + crossEntropyWeight > 0 else {
       throw ValidationError("--dice-weight and --cross-entropy-weight must not be negative, and not both 0")
     }
@@ -82,9 +77,7 @@ struct TrainSegmenter: ParsableCommand {
     let architecture = Architecture.uNet(unet)
     let configuration = SegmenterTrainingConfiguration(
       epochs: epochs, batchSize: batchSize,
-      optimizer: optimizer == .sgd ? .sgd(learningRate: learningRate, momentum: momentum, weightDecay: 0)
-        : .adam(learningRate: learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
-      seed: seed, augmentation: noAugmentation ? .none : AugmentationConfiguration(),
+      optimizer: optimizer.configuration, learningRateSchedule: optimizer.schedule, seed: seed, augmentation: noAugmentation ? .none : AugmentationConfiguration(),
       loss: SegmentationLossConfiguration(diceWeight: diceWeight, crossEntropyWeight: crossEntropyWeight))
     let dataDescription = DataDescription(
       fingerprint: try training.dataset.fingerprint(), trainingImages: training.dataset.count,

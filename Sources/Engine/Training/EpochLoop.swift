@@ -28,6 +28,7 @@ struct EpochLoop {
   let batchSize: Int
 
   /// - Parameters:
+  ///   - beginEpoch: called with the 1-based epoch before its first step (schedules).
   ///   - step: one optimisation step on the samples at the given indices.
   ///   - stepped: reports a finished step.
   ///   - stopped: reports that a stop request ended training during the given epoch.
@@ -37,6 +38,7 @@ struct EpochLoop {
   /// - Returns: every epoch's record, the best one, and whether a stop request ended training early.
   func run<Values: StepLoss, Record>(
     model: some Layer, sampleCount: Int, generator: inout SeededGenerator, shouldStop: () -> Bool,
+    beginEpoch: (Int) throws -> Void,
     step: (ArraySlice<Int>, inout SeededGenerator) throws -> Values,
     stepped: (Values, StepProgress) -> Void,
     stopped: (Int) -> Void,
@@ -52,6 +54,7 @@ struct EpochLoop {
     epochs: for epoch in 1...epochs {
       let started = Date()
       let order = Array(0..<sampleCount).shuffled(using: &generator)
+      try beginEpoch(epoch)
       var lossSum = 0.0
       for index in 0..<steps {
         if shouldStop() {

@@ -30,6 +30,8 @@ public enum OptimizerConfiguration: Codable, Sendable, Equatable {
 /// Updates parameters in place from their accumulated gradients.
 public protocol Optimizer: AnyObject {
   var parameters: [Tensor] { get }
+  /// The step size of the next updates (a schedule changes it between epochs).
+  var learningRate: Double { get set }
   /// One update; parameters without a gradient are left alone.
   func step() throws
 }
@@ -59,7 +61,7 @@ extension Optimizer {
 
 public final class SGD: Optimizer {
   public let parameters: [Tensor]
-  let learningRate: Double
+  public var learningRate: Double
   let momentum: Double
   let weightDecay: Double
   private var velocities: [Tensor?]
@@ -94,7 +96,7 @@ public final class SGD: Optimizer {
 
 public final class Adam: Optimizer {
   public let parameters: [Tensor]
-  let learningRate: Double
+  public var learningRate: Double
   let beta1: Double
   let beta2: Double
   let epsilon: Double

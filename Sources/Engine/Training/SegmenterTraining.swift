@@ -6,6 +6,8 @@ public struct SegmenterTrainingConfiguration: Codable, Sendable, Equatable {
   public var batchSize: Int
   /// The optimiser and its hyperparameters.
   public var optimizer: OptimizerConfiguration
+  /// How the optimiser's learning rate changes over the epochs.
+  public var learningRateSchedule: LearningRateSchedule
   /// Gradient-norm clipping; nil disables it.
   public var gradientClipNorm: Double?
   /// Seeds libtorch's generator (initialisation), shuffling and augmentation.
@@ -19,11 +21,13 @@ public struct SegmenterTrainingConfiguration: Codable, Sendable, Equatable {
   /// classifier's augmentation.
   public init(epochs: Int = 30, batchSize: Int = 8,
               optimizer: OptimizerConfiguration = .adam(learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
-              gradientClipNorm: Double? = 5, seed: UInt64 = 0, augmentation: AugmentationConfiguration = AugmentationConfiguration(),
+              learningRateSchedule: LearningRateSchedule = .constant, gradientClipNorm: Double? = 5, seed: UInt64 = 0,
+              augmentation: AugmentationConfiguration = AugmentationConfiguration(),
               loss: SegmentationLossConfiguration = SegmentationLossConfiguration()) {
     self.epochs = epochs
     self.batchSize = batchSize
     self.optimizer = optimizer
+    self.learningRateSchedule = learningRateSchedule
     self.gradientClipNorm = gradientClipNorm
     self.seed = seed
     self.augmentation = augmentation

@@ -7,6 +7,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   public var epochs: Int
   public var batchSize: Int
   public var optimizer: OptimizerConfiguration
+  /// How the optimiser's learning rate changes over the epochs.
+  public var learningRateSchedule: LearningRateSchedule
+  /// How P reaches `objective.heatmapWeight` (ISNets only).
+  public var heatmapWeightSchedule: HeatmapWeightSchedule
   /// Gradient-norm clipping (the authors clip at 1); nil disables it.
   public var gradientClipNorm: Double?
   public var seed: UInt64
@@ -16,12 +20,15 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   public var cutTuningEpochs: Int
 
   public init(objective: ObjectiveConfiguration, epochs: Int = 10, batchSize: Int = 16,
-              optimizer: OptimizerConfiguration = .isnetDefault, gradientClipNorm: Double? = 1, seed: UInt64 = 0,
-              augmentation: AugmentationConfiguration = AugmentationConfiguration(), cutTuningEpochs: Int = 0) {
+              optimizer: OptimizerConfiguration = .isnetDefault, learningRateSchedule: LearningRateSchedule = .constant,
+              heatmapWeightSchedule: HeatmapWeightSchedule = HeatmapWeightSchedule(), gradientClipNorm: Double? = 1,
+              seed: UInt64 = 0, augmentation: AugmentationConfiguration = AugmentationConfiguration(), cutTuningEpochs: Int = 0) {
     self.objective = objective
     self.epochs = epochs
     self.batchSize = batchSize
     self.optimizer = optimizer
+    self.learningRateSchedule = learningRateSchedule
+    self.heatmapWeightSchedule = heatmapWeightSchedule
     self.gradientClipNorm = gradientClipNorm
     self.seed = seed
     self.augmentation = augmentation
@@ -59,7 +66,7 @@ public struct TrainingResult: Sendable {
 }
 
 /// Trains a classifier with the ISNet objective: shuffled mini-batches, augmentation, gradient clipping,
-/// validation each epoch, and selection of the epoch with the lowest validation loss (the authors'
+/// learning-rate and P schedules, validation each epoch, and selection of the epoch with the lowest validation loss (the authors'
 /// criterion). Deterministic for a seed and thread count.
 public struct Trainer {
   public var configuration: TrainingConfiguration
@@ -100,7 +107,8 @@ public struct Trainer {
     }
 
     let model = try makeModel()
-    let objective = Objective(configuration.objective)
+    let objective = Objective(configuration.objective)  // the full P: validation and model selection
+    var trainingObjective = objective
     let optimizer = configuration.optimizer.make(for: model.parameters)
     let evaluator = Evaluator(classNames: classNames, batchSize: configuration.batchSize,
                               relevance: configuration.objective.relevance)
@@ -109,9 +117,16 @@ public struct Trainer {
     let loop = EpochLoop(epochs: configuration.epochs, batchSize: configuration.batchSize)
     let (history, best, stoppedEarly) = try loop.run(
       model: model, sampleCount: training.count, generator: &generator, shouldStop: shouldStop,
+      beginEpoch: { epoch in
+        optimizer.learningRate = configuration.learningRateSchedule.rate(
+          base: configuration.optimizer.learningRate, epoch: epoch, epochs: configuration.epochs)
+        var epochObjective = configuration.objective
+        epochObjective.heatmapWeight = configuration.heatmapWeightSchedule.weight(epochObjective.heatmapWeight, epoch: epoch)
+        trainingObjective = Objective(epochObjective)
+      },
       step: { indices, generator in
         let batch = try augmenter(training.batch(indices), using: &generator)
-        let output = try objective.evaluate(model: model, batch: batch, training: true, using: &generator)
+        let output = try trainingObjective.evaluate(model: model, batch: batch, training: true, using: &generator)
         optimizer.clearGradients()
         try output.loss.backward()
         if let clip = configuration.gradientClipNorm { try optimizer.clipGradientNorm(clip) }
