@@ -67,6 +67,16 @@ extension DICOMFile {
   /// decodable, Image Pixel module complete, size within `options.maximumPixelCount`, values
   /// consistent, photometric interpretation supported; then reads only frame 0.
   public func decodeFirstFrame(options: DecodeOptions = DecodeOptions()) throws(DICOMError) -> DICOMImage {
+    try decodeFirstFrame(options: options, rowsTo: { _, _ in IgnoredRows() }).image
+  }
+
+  /// Decodes the first frame as ``decodeFirstFrame(options:)`` does and hands its gray values, in
+  /// order and each row once, to the consumer `makeConsumer` makes for the image's columns and rows.
+  /// Uncompressed monochrome frames arrive a strip of rows at a time as they are converted, still in
+  /// cache; other frames arrive whole once decoded.
+  public func decodeFirstFrame<Consumer: GrayRowConsumer>(
+    options: DecodeOptions = DecodeOptions(), rowsTo makeConsumer: (_ columns: Int, _ rows: Int) -> Consumer
+  ) throws(DICOMError) -> (image: DICOMImage, consumer: Consumer) {
     let metadata = try metadata()
     let elements = dataset
     var status = CDcmStatus()
@@ -80,6 +90,7 @@ extension DICOMFile {
       throw DICOMError(.unsupportedTransferSyntax, "\(syntax.name) (\(syntax.uid))")
     }
     let module = try PixelModule(elements, maximumPixelCount: options.maximumPixelCount)
+    var consumer = makeConsumer(module.columns, module.rows)
     var warnings = module.warnings
     if module.frames > 1 { warnings.append("decoded frame 1 of \(module.frames)") }
 
@@ -104,10 +115,14 @@ extension DICOMFile {
           warnings.append("Pixel Data is not compressed although the transfer syntax is \(syntax.name)")
         }
         samples = try nativeFrame(module: module, length: Int(info.length), bigEndian: syntax.isBigEndian,
-                                  words: info.words)
+                                  words: info.words, consumer: &consumer)
       }
     }
-    return try Self.finish(samples, module: module, metadata: metadata, elements: elements, warnings: warnings)
+    let image = try Self.finish(samples, module: module, metadata: metadata, elements: elements, warnings: warnings)
+    if !samples.streamed {
+      image.image.pixels.withUnsafeBufferPointer { consumer.consume($0) }
+    }
+    return (image, consumer)
   }
 
   private static func missingPixelData(_ metadata: DICOMMetadata, floatPresent: Bool) -> DICOMError {
@@ -125,8 +140,8 @@ extension DICOMFile {
   }
 
   /// Frame 0 of native pixel data: only its bytes are read from the file, as stored.
-  private func nativeFrame(module: PixelModule, length: Int, bigEndian: Bool, words: Bool)
-    throws(DICOMError) -> StoredSamples
+  private func nativeFrame(module: PixelModule, length: Int, bigEndian: Bool, words: Bool,
+                           consumer: inout some GrayRowConsumer) throws(DICOMError) -> StoredSamples
   {
     let needed = module.nativeFrameBytes
     guard length >= needed else {
@@ -137,7 +152,8 @@ extension DICOMFile {
     let swapPairs = bigEndian && words && module.bitsAllocated <= 8
     let layout = SampleLayout(module: module, bigEndian: bigEndian, photometric: module.photometric)
     if !swapPairs && module.samplesPerPixel == 1 && module.bitsAllocated >= 8 {
-      return try stripedMonochromeFrame(layout: layout)
+      let mapping = module.photometric.isMonochrome ? try GrayMapping(module: module, elements: dataset) : nil
+      return try stripedFrame(layout: layout, mapping: mapping, consumer: &consumer)
     }
     let count = swapPairs ? Swift.min(needed + needed % 2, length) : needed
     var status = CDcmStatus()
@@ -153,13 +169,19 @@ extension DICOMFile {
     return try layout.samples(of: bytes)
   }
 
-  /// Frame 0 of native one-sample pixel data, read and converted a strip at a time, so the stored bytes
-  /// are never held whole: a radiograph costs its Float values plus one small reused strip.
-  private func stripedMonochromeFrame(layout: SampleLayout) throws(DICOMError) -> StoredSamples {
+  /// Frame 0 of native one-sample pixel data, read and converted a strip of rows at a time, so the
+  /// stored bytes are never held whole: a radiograph costs its Float values plus one small reused strip.
+  /// With a `mapping` (monochrome), each strip becomes gray values and goes to `consumer` while it is
+  /// still in cache.
+  private func stripedFrame(layout: SampleLayout, mapping: GrayMapping?, consumer: inout some GrayRowConsumer)
+    throws(DICOMError) -> StoredSamples
+  {
     let count = layout.module.pixelCount
+    let columns = layout.module.columns
     let bytesPerSample = layout.module.bitsAllocated / 8
-    let stripPixels = Swift.min(count, 1 << 19)
-    var strip = [UInt8](repeating: 0, count: stripPixels * bytesPerSample)
+    // About 512 KB of Float values: the strip stays in a core's L2 cache between its steps.
+    let stripPixels = Swift.max(1, (1 << 17) / columns) * columns
+    var strip = [UInt8](repeating: 0, count: Swift.min(count, stripPixels) * bytesPerSample)
     var status = CDcmStatus()
     let values = [Float](unsafeUninitializedCapacity: count) { output, initialized in
       strip.withUnsafeMutableBytes { buffer in
@@ -169,7 +191,12 @@ extension DICOMFile {
           cdcm_read_native_pixels(handle, UInt32(start * bytesPerSample), UInt32(pixels * bytesPerSample),
                                   buffer.baseAddress, &status)
           if status.failure != CDCM_OK { break }
-          layout.extractMonochrome(buffer.baseAddress!, pixels: pixels, into: output.baseAddress! + start)
+          let target = UnsafeMutableBufferPointer(start: output.baseAddress! + start, count: pixels)
+          layout.extractMonochrome(buffer.baseAddress!, pixels: pixels, into: target.baseAddress!)
+          if let mapping {
+            mapping.apply(to: target)
+            consumer.consume(UnsafeBufferPointer(target))
+          }
           start += pixels
         }
         if start < count { output.baseAddress!.advanced(by: start).initialize(repeating: 0, count: count - start) }
@@ -177,7 +204,7 @@ extension DICOMFile {
       initialized = count
     }
     if status.failure != CDCM_OK { throw DICOMError(status: status, context: "reading Pixel Data") }
-    return StoredSamples(channels: [values], photometric: layout.module.photometric)
+    return StoredSamples(channels: [values], photometric: layout.module.photometric, mapping: mapping)
   }
 
   /// Frame 0 of encapsulated pixel data, decoded by the DCMTK codec registered for its transfer syntax.
@@ -203,26 +230,27 @@ extension DICOMFile {
     return try SampleLayout(module: module, bigEndian: false, photometric: photometric).samples(of: bytes)
   }
 
-  /// Stored values to gray values: the modality transform and MONOCHROME1 inversion, or luminance.
+  /// Stored values to gray values: the modality transform and MONOCHROME1 inversion (unless the strips
+  /// were mapped already), or luminance.
   private static func finish(_ samples: StoredSamples, module: PixelModule, metadata: DICOMMetadata,
                              elements: Elements, warnings: [String]) throws(DICOMError) -> DICOMImage {
     var warnings = warnings
     var values: [Float]
-    var transform = ModalityTransform.identity
-    var pivot: Float?
+    var mapping: GrayMapping?
     let range: ClosedRange<Float>
     var colour: String?
-    let storedMaximum = Float((UInt64(1) << UInt64(module.bitsStored)) - 1)
     switch samples.photometric {
     case .monochrome1, .monochrome2:
-      transform = try ModalityTransform(elements, isSigned: module.isSigned)
-      let half = Float(UInt64(1) << UInt64(module.bitsStored - 1))
-      let stored: ClosedRange<Float> = module.isSigned ? -half...(half - 1) : 0...storedMaximum
-      range = transform.outputRange(of: stored)
-      if samples.photometric == .monochrome1 { pivot = range.lowerBound + range.upperBound }
       var samples = samples
       values = samples.channels.removeFirst()  // sole owner: the transform works in place, no copy
-      transform.apply(to: &values, invertingAround: pivot)
+      if let applied = samples.mapping {
+        mapping = applied
+      } else {
+        let gray = try GrayMapping(module: module, elements: elements)
+        values.withUnsafeMutableBufferPointer { gray.apply(to: $0) }
+        mapping = gray
+      }
+      range = mapping!.range
     case .palette:
       let palette = try Palette(elements, isSigned: module.isSigned)
       values = palette.luminance(of: samples.channels[0])
@@ -230,13 +258,41 @@ extension DICOMFile {
       colour = module.photometric.rawValue
     default:
       values = Luminance.of(samples)
-      range = 0...storedMaximum
+      range = 0...Float((UInt64(1) << UInt64(module.bitsStored)) - 1)
       colour = module.photometric.rawValue
     }
     if let colour { warnings.append("\(colour) colour image converted to luminance") }
     return DICOMImage(
       metadata: metadata, image: GrayImage(width: module.columns, height: module.rows, pixels: values),
-      modalityTransform: transform, inversionPivot: pivot, valueRange: range, convertedColour: colour,
+      modalityTransform: mapping?.transform ?? .identity, inversionPivot: mapping?.pivot, valueRange: range,
+      convertedColour: colour,
       voi: try VOI(elements), warnings: warnings)
   }
+}
+
+/// How stored monochrome values become gray values: the modality transform, then for MONOCHROME1 the
+/// inversion `pivot − m`, where `pivot` is the sum of the smallest and largest modality value the
+/// stored bits allow, so the range is kept and high values are bright.
+struct GrayMapping {
+  let transform: ModalityTransform
+  let pivot: Float?
+  /// The gray values the stored bits allow.
+  let range: ClosedRange<Float>
+
+  init(module: PixelModule, elements: Elements) throws(DICOMError) {
+    transform = try ModalityTransform(elements, isSigned: module.isSigned)
+    let half = Float(UInt64(1) << UInt64(module.bitsStored - 1))
+    let stored: ClosedRange<Float> = module.isSigned ? -half...(half - 1) : 0...(2 * half - 1)
+    range = transform.outputRange(of: stored)
+    pivot = module.photometric == .monochrome1 ? range.lowerBound + range.upperBound : nil
+  }
+
+  func apply(to values: UnsafeMutableBufferPointer<Float>) {
+    transform.apply(to: values, invertingAround: pivot)
+  }
+}
+
+/// A row consumer that keeps nothing, for a plain decode.
+struct IgnoredRows: GrayRowConsumer {
+  func consume(_ strip: UnsafeBufferPointer<Float>) {}
 }

@@ -51,11 +51,11 @@ public enum ModalityTransform: Sendable, Equatable, Codable {
 
   /// Applies the transform in place; with `pivot`, every result `m` becomes `pivot - m` (MONOCHROME1
   /// turned into MONOCHROME2 polarity).
-  func apply(to values: inout [Float], invertingAround pivot: Float?) {
+  func apply(to buffer: UnsafeMutableBufferPointer<Float>, invertingAround pivot: Float?) {
     if case .identity = self, pivot == nil { return }
     let sign: Float = pivot == nil ? 1 : -1
     let offset: Float = pivot ?? 0
-    values.withUnsafeMutableBufferPointer { buffer in
+    do {
       switch self {
       case .identity:
         for i in buffer.indices { buffer[i] = offset - buffer[i] }

@@ -4,6 +4,12 @@ struct StoredSamples {
   var channels: [[Float]]
   /// The interpretation of the channels (a codec may have changed it, YBR to RGB).
   var photometric: Photometric
+  /// The gray mapping already applied to the values, strip by strip, which also went to the row
+  /// consumer; nil for stored values as read.
+  var mapping: GrayMapping? = nil
+
+  /// Whether the row consumer has had the values already.
+  var streamed: Bool { mapping != nil }
 }
 
 /// How stored values sit in the bytes of one uncompressed frame (PS3.5 section 8).

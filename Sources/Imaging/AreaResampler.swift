@@ -2,8 +2,9 @@ import Dispatch
 import Foundation
 
 /// Resizes by area averaging: each output pixel is the mean of the source area it covers, with
-/// partly covered source pixels weighted by the covered fraction. Separable (rows first, then
-/// columns); the weights are computed once per call, and the inner loops touch no allocations.
+/// partly covered source pixels weighted by the covered fraction. Separable: rows first
+/// (``RowAreaReducer``), then columns; the weights are computed once per call, and the inner loops
+/// touch no allocations.
 struct AreaResampler {
   /// For one output index: the first source index and the weights of consecutive source samples.
   struct Taps {
@@ -44,38 +45,96 @@ struct AreaResampler {
   /// `source` resized to `width` x `height`.
   static func resize(_ source: GrayImage, width: Int, height: Int) -> GrayImage {
     if source.width == width && source.height == height { return source }
-    let vertical = Taps(sourceCount: source.height, outputCount: height)
-    let horizontal = Taps(sourceCount: source.width, outputCount: width)
-    let sourceWidth = source.width
+    var rows = RowAreaReducer(sourceWidth: source.width, sourceHeight: source.height, outputHeight: height)
+    let threads = source.pixels.count >= parallelThreshold ? ProcessInfo.processInfo.activeProcessorCount : 1
+    source.pixels.withUnsafeBufferPointer { rows.reduceWholeImage($0, threads: threads) }
+    return rows.resizeColumns(to: width)
+  }
+}
 
-    // Rows: each output row accumulates whole source rows (contiguous, vectorisable). This pass reads
-    // every source pixel, so large images share the output rows out between the cores; each row is
-    // still summed by one thread in the same order, so the result does not depend on the split.
-    var rows = [Float](repeating: 0, count: sourceWidth * height)  // small: `height` rows
-    let threads = source.pixels.count >= parallelThreshold ? Swift.min(ProcessInfo.processInfo.activeProcessorCount, height) : 1
-    source.pixels.withUnsafeBufferPointer { input in
-      rows.withUnsafeMutableBufferPointer { output in
-        vertical.weights.withUnsafeBufferPointer { weights in
-          nonisolated(unsafe) let (input, output, weights) = (input, output, weights)
-          DispatchQueue.concurrentPerform(iterations: threads) { thread in
-            for y in stride(from: thread, to: height, by: threads) {
-              let target = output.baseAddress! + y * sourceWidth
-              let first = vertical.starts[y]
-              let offset = vertical.offsets[y]
-              for k in 0..<vertical.counts[y] {
-                let weight = weights[offset + k]
-                let row = input.baseAddress! + (first + k) * sourceWidth
-                for x in 0..<sourceWidth {
-                  target[x] += weight * row[x]
-                }
-              }
+/// The row half of area resampling, fed finished source rows in order, a strip at a time: a decoder
+/// hands each strip over while it is still in cache, so resampling does not read the whole image
+/// again from memory. Each output row sums its source rows in ascending order whatever the strips
+/// are, so the result is the same for any split (and the same as ``AreaResampler/resize``).
+struct RowAreaReducer {
+  let sourceWidth: Int
+  let sourceHeight: Int
+  let outputHeight: Int
+  private let taps: AreaResampler.Taps
+  /// `outputHeight` rows of `sourceWidth` sums.
+  private(set) var rows: [Float]
+  /// Source rows received so far.
+  private(set) var received = 0
+  /// The first output row whose source rows may still arrive.
+  private var pending = 0
+
+  init(sourceWidth: Int, sourceHeight: Int, outputHeight: Int) {
+    self.sourceWidth = sourceWidth
+    self.sourceHeight = sourceHeight
+    self.outputHeight = outputHeight
+    taps = AreaResampler.Taps(sourceCount: sourceHeight, outputCount: outputHeight)
+    rows = [Float](repeating: 0, count: sourceWidth * outputHeight)
+  }
+
+  var isComplete: Bool { received == sourceHeight }
+
+  /// Adds the next `strip.count / sourceWidth` source rows (row-major, starting at row `received`).
+  mutating func add(_ strip: UnsafeBufferPointer<Float>) {
+    precondition(strip.count % sourceWidth == 0, "a strip holds whole rows")
+    let first = received
+    let end = first + strip.count / sourceWidth
+    precondition(end <= sourceHeight, "more rows than the image has")
+    let (taps, width) = (taps, sourceWidth)
+    rows.withUnsafeMutableBufferPointer { output in
+      taps.weights.withUnsafeBufferPointer { weights in
+        var y = pending
+        while y < outputHeight && taps.starts[y] < end {
+          let tapsEnd = taps.starts[y] + taps.counts[y]
+          let target = output.baseAddress! + y * width
+          for source in Swift.max(taps.starts[y], first)..<Swift.min(tapsEnd, end) {
+            let weight = weights[taps.offsets[y] + source - taps.starts[y]]
+            let row = strip.baseAddress! + (source - first) * width
+            for x in 0..<width { target[x] += weight * row[x] }
+          }
+          if tapsEnd <= end { pending = y + 1 }
+          y += 1
+        }
+      }
+    }
+    received = end
+  }
+
+  /// Adds every row of a whole image at once, the output rows shared out between `threads` threads
+  /// (each output row still summed by one thread in ascending source order).
+  mutating func reduceWholeImage(_ image: UnsafeBufferPointer<Float>, threads requested: Int) {
+    precondition(received == 0 && image.count == sourceWidth * sourceHeight, "a whole image, from its first row")
+    let threads = Swift.max(1, Swift.min(requested, outputHeight))
+    guard threads > 1 else { return add(image) }
+    let (taps, width, height) = (taps, sourceWidth, outputHeight)
+    rows.withUnsafeMutableBufferPointer { output in
+      taps.weights.withUnsafeBufferPointer { weights in
+        nonisolated(unsafe) let (input, output, weights) = (image, output, weights)
+        DispatchQueue.concurrentPerform(iterations: threads) { thread in
+          for y in stride(from: thread, to: height, by: threads) {
+            let target = output.baseAddress! + y * width
+            for k in 0..<taps.counts[y] {
+              let weight = weights[taps.offsets[y] + k]
+              let row = input.baseAddress! + (taps.starts[y] + k) * width
+              for x in 0..<width { target[x] += weight * row[x] }
             }
           }
         }
       }
     }
+    received = sourceHeight
+    pending = outputHeight
+  }
 
-    // Columns: each output sample is a short dot product over its source columns.
+  /// The column half: the reduced rows resampled to `width` columns (all rows must have arrived).
+  func resizeColumns(to width: Int) -> GrayImage {
+    precondition(isComplete, "every source row must have arrived")
+    let horizontal = AreaResampler.Taps(sourceCount: sourceWidth, outputCount: width)
+    let (sourceWidth, height) = (sourceWidth, outputHeight)
     var result = [Float](repeating: 0, count: width * height)
     rows.withUnsafeBufferPointer { input in
       result.withUnsafeMutableBufferPointer { output in

@@ -39,9 +39,21 @@ public struct Preprocessing: Sendable, Equatable, Codable {
 
   /// The model input for `image`.
   public func callAsFunction(_ image: GrayImage) -> ModelInput {
-    let geometry = LetterboxGeometry(sourceWidth: image.width, sourceHeight: image.height,
-                                     targetWidth: width, targetHeight: height)
-    let content = AreaResampler.resize(image, width: geometry.contentWidth, height: geometry.contentHeight)
+    let geometry = geometry(forWidth: image.width, height: image.height)
+    return finish(AreaResampler.resize(image, width: geometry.contentWidth, height: geometry.contentHeight), geometry)
+  }
+
+  /// A preprocessor fed the image's rows as a decoder finishes them (``PreprocessingStream``).
+  public func stream(width: Int, height: Int) -> PreprocessingStream {
+    PreprocessingStream(preprocessing: self, geometry: geometry(forWidth: width, height: height))
+  }
+
+  func geometry(forWidth sourceWidth: Int, height sourceHeight: Int) -> LetterboxGeometry {
+    LetterboxGeometry(sourceWidth: sourceWidth, sourceHeight: sourceHeight, targetWidth: width, targetHeight: height)
+  }
+
+  /// Steps 2 and 3, on the letterboxed content.
+  func finish(_ content: GrayImage, _ geometry: LetterboxGeometry) -> ModelInput {
     let window = window.window(of: content)
     var values = [Float](repeating: padValue, count: width * height)
     let scale: Float = window.upper > window.lower ? 1 / (window.upper - window.lower) : 0
@@ -60,4 +72,43 @@ public struct Preprocessing: Sendable, Equatable, Codable {
     }
     return ModelInput(width: width, height: height, values: values, geometry: geometry, window: window)
   }
+}
+
+/// ``Preprocessing`` fed an image's rows in order, a strip at a time, as a decoder finishes them.
+///
+/// The area averaging of the rows happens while each strip is still in the cache the decoder wrote it
+/// through, instead of in a second pass that reads the whole image back from memory (for a 2,000 x
+/// 2,500 film, 20 MB). The result equals ``Preprocessing/callAsFunction(_:)`` on the whole image,
+/// sample for sample, however the rows are split.
+public struct PreprocessingStream: GrayRowConsumer {
+  public let preprocessing: Preprocessing
+  let geometry: LetterboxGeometry
+  // An image already of the content's size passes through with weights of exactly 1, unchanged.
+  private var rows: RowAreaReducer
+
+  init(preprocessing: Preprocessing, geometry: LetterboxGeometry) {
+    self.preprocessing = preprocessing
+    self.geometry = geometry
+    rows = RowAreaReducer(sourceWidth: geometry.sourceWidth, sourceHeight: geometry.sourceHeight,
+                          outputHeight: geometry.contentHeight)
+  }
+
+  /// The source's size.
+  public var width: Int { geometry.sourceWidth }
+  public var height: Int { geometry.sourceHeight }
+
+  /// Takes the next whole rows of the image.
+  public mutating func consume(_ strip: UnsafeBufferPointer<Float>) {
+    rows.add(strip)
+  }
+
+  /// The model input, once every row has arrived.
+  public func finish() -> ModelInput {
+    preprocessing.finish(rows.resizeColumns(to: geometry.contentWidth), geometry)
+  }
+}
+
+/// Takes the rows of a gray image in order, a strip of whole rows at a time (a decoder's output).
+public protocol GrayRowConsumer {
+  mutating func consume(_ strip: UnsafeBufferPointer<Float>)
 }

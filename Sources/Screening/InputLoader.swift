@@ -18,8 +18,8 @@ public struct InputLoader: Sendable {
 
   /// Decodes and preprocesses `path`.
   public func load(path: String) throws -> LoadedInput {
-    let image = try DICOMImage(contentsOf: path, options: decodeOptions)
-    let input = preprocessing(image.image)
+    let (image, stream) = try DICOMFile(path: path).decodeFirstFrame(options: decodeOptions, rowsTo: preprocessing.stream)
+    let input = stream.finish()
     return LoadedInput(image: image, input: input, tensor: try modelTensor(input))
   }
 

@@ -79,4 +79,22 @@ struct PreprocessingTests {
       #expect(abs(input.values[4 + index] - value / window.upper) < 1e-5)
     }
   }
+
+  @Test("fed in strips of rows, preprocessing gives exactly what it gives on the whole image",
+        arguments: [(2_000, 2_500, 224, 224), (37, 53, 64, 64), (224, 224, 224, 224), (300, 120, 96, 128)])
+  func streamedEqualsWhole(width: Int, height: Int, targetWidth: Int, targetHeight: Int) {
+    let image = GrayImage(width: width, height: height, pixels: Self.samples(width * height, seed: UInt64(width)))
+    let preprocessing = Preprocessing(width: targetWidth, height: targetHeight)
+    let whole = preprocessing(image)
+    for rowsPerStrip in [1, 7, height] {
+      var stream = preprocessing.stream(width: width, height: height)
+      image.pixels.withUnsafeBufferPointer { pixels in
+        for first in stride(from: 0, to: height, by: rowsPerStrip) {
+          let rows = Swift.min(rowsPerStrip, height - first)
+          stream.consume(UnsafeBufferPointer(rebasing: pixels[(first * width)..<((first + rows) * width)]))
+        }
+      }
+      #expect(stream.finish() == whole, "\(width) x \(height) in strips of \(rowsPerStrip) rows")
+    }
+  }
 }
