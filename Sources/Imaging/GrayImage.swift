@@ -30,13 +30,23 @@ public struct GrayImage: Sendable, Equatable {
   /// The smallest and largest sample.
   public var range: ClosedRange<Float> {
     pixels.withUnsafeBufferPointer { buffer in
-      var low = buffer[0]
-      var high = buffer[0]
-      for value in buffer {
-        low = Swift.min(low, value)
-        high = Swift.max(high, value)
+      // Eight lanes at a time: a scalar min/max loop waits on its own result at every sample.
+      var low = SIMD8<Float>(repeating: buffer[0])
+      var high = low
+      var index = 0
+      let raw = UnsafeRawPointer(buffer.baseAddress!)
+      while index + 8 <= buffer.count {
+        let lanes = raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+        low = pointwiseMin(low, lanes)
+        high = pointwiseMax(high, lanes)
+        index += 8
       }
-      return low...high
+      var (lowest, highest) = (low.min(), high.max())
+      for value in buffer[index...] {
+        lowest = Swift.min(lowest, value)
+        highest = Swift.max(highest, value)
+      }
+      return lowest...highest
     }
   }
 }

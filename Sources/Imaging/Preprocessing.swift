@@ -84,13 +84,13 @@ public struct PreprocessingStream: GrayRowConsumer {
   public let preprocessing: Preprocessing
   let geometry: LetterboxGeometry
   // An image already of the content's size passes through with weights of exactly 1, unchanged.
-  private var rows: RowAreaReducer
+  private var resampler: StreamingAreaResampler
 
   init(preprocessing: Preprocessing, geometry: LetterboxGeometry) {
     self.preprocessing = preprocessing
     self.geometry = geometry
-    rows = RowAreaReducer(sourceWidth: geometry.sourceWidth, sourceHeight: geometry.sourceHeight,
-                          outputHeight: geometry.contentHeight)
+    resampler = StreamingAreaResampler(sourceWidth: geometry.sourceWidth, sourceHeight: geometry.sourceHeight,
+                                       outputWidth: geometry.contentWidth, outputHeight: geometry.contentHeight)
   }
 
   /// The source's size.
@@ -99,12 +99,12 @@ public struct PreprocessingStream: GrayRowConsumer {
 
   /// Takes the next whole rows of the image.
   public mutating func consume(_ strip: UnsafeBufferPointer<Float>) {
-    rows.add(strip)
+    resampler.add(strip)
   }
 
   /// The model input, once every row has arrived.
   public func finish() -> ModelInput {
-    preprocessing.finish(rows.resizeColumns(to: geometry.contentWidth), geometry)
+    preprocessing.finish(resampler.result(), geometry)
   }
 }
 
