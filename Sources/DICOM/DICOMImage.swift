@@ -118,8 +118,9 @@ extension DICOMFile {
                                   words: info.words, consumer: &consumer)
       }
     }
+    let streamed = samples.streamed
     let image = try Self.finish(samples, module: module, metadata: metadata, elements: elements, warnings: warnings)
-    if !samples.streamed {
+    if !streamed {
       image.image.pixels.withUnsafeBufferPointer { consumer.consume($0) }
     }
     return (image, consumer)
@@ -232,7 +233,7 @@ extension DICOMFile {
 
   /// Stored values to gray values: the modality transform and MONOCHROME1 inversion (unless the strips
   /// were mapped already), or luminance.
-  private static func finish(_ samples: StoredSamples, module: PixelModule, metadata: DICOMMetadata,
+  private static func finish(_ samples: consuming StoredSamples, module: PixelModule, metadata: DICOMMetadata,
                              elements: Elements, warnings: [String]) throws(DICOMError) -> DICOMImage {
     var warnings = warnings
     var values: [Float]
@@ -241,13 +242,14 @@ extension DICOMFile {
     var colour: String?
     switch samples.photometric {
     case .monochrome1, .monochrome2:
-      var samples = samples
-      values = samples.channels.removeFirst()  // sole owner: the transform works in place, no copy
+      // `samples` is consumed, so `values` is the array's sole owner and the mapping works in place
+      // (a second reference would make it copy 20 MB of a radiograph).
+      values = samples.channels.removeFirst()
       if let applied = samples.mapping {
         mapping = applied
       } else {
         let gray = try GrayMapping(module: module, elements: elements)
-        values.withUnsafeMutableBufferPointer { gray.apply(to: $0) }
+        if !gray.isIdentity { values.withUnsafeMutableBufferPointer { gray.apply(to: $0) } }
         mapping = gray
       }
       range = mapping!.range
@@ -286,6 +288,9 @@ struct GrayMapping {
     range = transform.outputRange(of: stored)
     pivot = module.photometric == .monochrome1 ? range.lowerBound + range.upperBound : nil
   }
+
+  /// Stored values are gray values already.
+  var isIdentity: Bool { transform == .identity && pivot == nil }
 
   func apply(to values: UnsafeMutableBufferPointer<Float>) {
     transform.apply(to: values, invertingAround: pivot)

@@ -37,8 +37,8 @@ struct TrainingOptions: ParsableArguments {
   @OptionGroup var optimizer: OptimizerOptions
   @Option(help: "P: weight of the heatmap loss.")
   var heatmapWeight = 0.7
-  @Option(help: "Epochs over which P rises to its value (P·e/(n+1) in epoch e ≤ n).")
-  var heatmapWarmupEpochs = 0
+  @Option(help: "Epochs over which P rises to its value (P·e/(n+1) in epoch e ≤ n; at most epochs − 1).")
+  var heatmapWarmupEpochs = 5
   @Option(help: "d: GWRP decay of the background term (0 = max, 1 = mean).")
   var backgroundDecay = 0.9
   @Option(help: "E: the background term is log(1 + GWRP/E).")
@@ -67,7 +67,7 @@ struct TrainingOptions: ParsableArguments {
     return TrainingConfiguration(
       objective: objective, epochs: epochs, batchSize: batchSize,
       optimizer: optimizer.configuration, learningRateSchedule: optimizer.schedule,
-      heatmapWeightSchedule: HeatmapWeightSchedule(warmupEpochs: heatmapWarmupEpochs),
+      heatmapWeightSchedule: HeatmapWeightSchedule(warmupEpochs: Swift.min(heatmapWarmupEpochs, epochs - 1)),
       seed: seed, augmentation: noAugmentation ? .none : AugmentationConfiguration(),
       cutTuningEpochs: variant == .plain ? 0 : tuneCutEpochs)
   }
