@@ -55,22 +55,20 @@ public enum ModalityTransform: Sendable, Equatable, Codable {
     if case .identity = self, pivot == nil { return }
     let sign: Float = pivot == nil ? 1 : -1
     let offset: Float = pivot ?? 0
-    do {
-      switch self {
-      case .identity:
-        for i in buffer.indices { buffer[i] = offset - buffer[i] }
-      case .rescale(let slope, let intercept):
-        let m = Float(slope)
-        let b = Float(intercept)
-        for i in buffer.indices { buffer[i] = offset + sign * (buffer[i] * m + b) }
-      case .lookupTable(let table):
-        let last = table.entries.count - 1
-        let first = Float(table.firstMapped)
-        table.entries.withUnsafeBufferPointer { entries in
-          for i in buffer.indices {
-            let index = Int(Swift.max(buffer[i] - first, 0))
-            buffer[i] = offset + sign * entries[Swift.min(index, last)]
-          }
+    switch self {
+    case .identity:
+      for i in buffer.indices { buffer[i] = offset - buffer[i] }
+    case .rescale(let slope, let intercept):
+      let m = Float(slope)
+      let b = Float(intercept)
+      for i in buffer.indices { buffer[i] = offset + sign * (buffer[i] * m + b) }
+    case .lookupTable(let table):
+      let last = table.entries.count - 1
+      let first = Float(table.firstMapped)
+      table.entries.withUnsafeBufferPointer { entries in
+        for i in buffer.indices {
+          let index = Int(Swift.max(buffer[i] - first, 0))
+          buffer[i] = offset + sign * entries[Swift.min(index, last)]
         }
       }
     }

@@ -2,9 +2,9 @@ import Dispatch
 import Foundation
 
 /// Resizes by area averaging: each output pixel is the mean of the source area it covers, with
-/// partly covered source pixels weighted by the covered fraction. Separable: rows first
-/// (see ``StreamingAreaResampler``), then columns; the weights are computed once per call, and the inner loops
-/// touch no allocations.
+/// partly covered source pixels weighted by the covered fraction. Separable, rows first, then columns
+/// (``StreamingAreaResampler`` does the work); the weights are computed once per call, and the inner
+/// loops touch no allocations.
 struct AreaResampler {
   /// For one output index: the first source index and the weights of consecutive source samples.
   struct Taps {
