@@ -66,8 +66,8 @@ public struct TrainingResult: Sendable {
 }
 
 /// Trains a classifier with the ISNet objective: shuffled mini-batches, augmentation, gradient clipping,
-/// learning-rate and P schedules, validation each epoch, and selection of the epoch with the lowest validation loss (the authors'
-/// criterion). Deterministic for a seed and thread count.
+/// learning-rate and P schedules, validation each epoch, and selection of the epoch with the lowest
+/// validation loss (the authors' criterion). Deterministic for a seed and thread count.
 public struct Trainer {
   public var configuration: TrainingConfiguration
   public var classNames: [String]
