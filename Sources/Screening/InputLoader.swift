@@ -16,9 +16,10 @@ public struct InputLoader: Sendable {
     self.decodeOptions = decodeOptions
   }
 
-  /// Decodes and preprocesses `path`.
+  /// Decodes and preprocesses `path`, the preprocessing fed the rows as they are decoded.
   public func load(path: String) throws -> LoadedInput {
-    let (image, stream) = try DICOMFile(path: path).decodeFirstFrame(options: decodeOptions, rowsTo: preprocessing.stream)
+    let (image, stream) = try DICOMFile(path: path)
+      .decodeFirstFrame(options: decodeOptions, rowsTo: preprocessing.stream)
     let input = stream.finish()
     return LoadedInput(image: image, input: input, tensor: try modelTensor(input))
   }
