@@ -48,6 +48,7 @@ public enum ExperimentReport {
     return "\(training.epochs) epochs, batch \(training.batchSize), seed \(training.seed), \(optimizer), "
       + "\(schedule) learning-rate schedule, P = \(training.objective.heatmapWeight) "
       + "(warm-up \(training.heatmapWeightSchedule.warmupEpochs) epochs), d = \(loss.backgroundDecay), "
-      + "E = \(loss.backgroundScale), C1/C2 tuned over \(training.cutTuningEpochs) epochs"
+      + "E = \(loss.backgroundScale), C1/C2 tuned over \(training.cutTuningEpochs) epochs, BatchNorm "
+      + "\(training.objective.relevance.batchNorm == .detachedStatistics ? "statistics detached" : "statistics differentiated") in the heatmap"
   }
 }

@@ -45,9 +45,13 @@ struct TrainingOptions: ParsableArguments {
   var backgroundScale = 1.0
   @Option(help: "Epochs of plain training that tune C1/C2 before the ISNet (0 keeps C1 = 1, C2 = 25).")
   var tuneCutEpochs = 5
+  @Option(help: "How train-mode BatchNorm enters the heatmap: detached (batch statistics as constants) or through (differentiated, as the authors' LRP-Flex code; couples a batch's heatmaps).")
+  var batchNormRelevance: BatchNormChoice = .detached
   @Flag(help: "Train without augmentation.")
   var noAugmentation = false
   @Option var seed: UInt64 = 0
+
+  enum BatchNormChoice: String, ExpressibleByArgument { case detached, through }
 
   func validate() throws {
     guard epochs > 0, batchSize > 0 else { throw ValidationError("--epochs and --batch-size must be positive") }
@@ -64,6 +68,7 @@ struct TrainingOptions: ParsableArguments {
     var objective = ObjectiveConfiguration(variant: variant, heatmapWeight: heatmapWeight)
     objective.loss.backgroundDecay = backgroundDecay
     objective.loss.backgroundScale = backgroundScale
+    objective.relevance.batchNorm = batchNormRelevance == .detached ? .detachedStatistics : .throughStatistics
     return TrainingConfiguration(
       objective: objective, epochs: epochs, batchSize: batchSize,
       optimizer: optimizer.configuration, learningRateSchedule: optimizer.schedule,
