@@ -26,9 +26,12 @@ struct StepProgress {
 struct EpochLoop {
   let epochs: Int
   let batchSize: Int
+  /// Sets `optimizer`'s rate before each epoch, from the rate it had when the loop started.
+  let learningRateSchedule: LearningRateSchedule
+  let optimizer: any Optimizer
 
   /// - Parameters:
-  ///   - beginEpoch: called with the 1-based epoch before its first step (schedules).
+  ///   - beginEpoch: called with the 1-based epoch before its first step (other schedules).
   ///   - step: one optimisation step on the samples at the given indices.
   ///   - stepped: reports a finished step.
   ///   - stopped: reports that a stop request ended training during the given epoch.
@@ -38,7 +41,7 @@ struct EpochLoop {
   /// - Returns: every epoch's record, the best one, and whether a stop request ended training early.
   func run<Values: StepLoss, Record>(
     model: some Layer, sampleCount: Int, generator: inout SeededGenerator, shouldStop: () -> Bool,
-    beginEpoch: (Int) throws -> Void,
+    beginEpoch: (Int) throws -> Void = { _ in },
     step: (ArraySlice<Int>, inout SeededGenerator) throws -> Values,
     stepped: (Values, StepProgress) -> Void,
     stopped: (Int) -> Void,
@@ -50,10 +53,12 @@ struct EpochLoop {
     var best: (record: Record, state: [Tensor])?
     var stepSeconds: [Double] = []
     var stoppedEarly = false
+    let baseLearningRate = optimizer.learningRate
 
     epochs: for epoch in 1...epochs {
       let started = Date()
       let order = Array(0..<sampleCount).shuffled(using: &generator)
+      optimizer.learningRate = learningRateSchedule.rate(base: baseLearningRate, epoch: epoch, epochs: epochs)
       try beginEpoch(epoch)
       var lossSum = 0.0
       for index in 0..<steps {

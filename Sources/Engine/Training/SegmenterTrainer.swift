@@ -39,13 +39,10 @@ public struct SegmenterTrainer {
     let augmenter = Augmenter(configuration: configuration.augmentation)
     let evaluator = SegmentationEvaluator(batchSize: Swift.max(configuration.batchSize, 16))
     var generator = SeededGenerator(seed: configuration.seed)
-    let loop = EpochLoop(epochs: configuration.epochs, batchSize: configuration.batchSize)
+    let loop = EpochLoop(epochs: configuration.epochs, batchSize: configuration.batchSize,
+                         learningRateSchedule: configuration.learningRateSchedule, optimizer: optimizer)
     let (history, best, stoppedEarly) = try loop.run(
       model: model, sampleCount: training.count, generator: &generator, shouldStop: shouldStop,
-      beginEpoch: { epoch in
-        optimizer.learningRate = configuration.learningRateSchedule.rate(
-          base: configuration.optimizer.learningRate, epoch: epoch, epochs: configuration.epochs)
-      },
       step: { indices, generator in
         let batch = try augmenter(training.batch(indices), using: &generator)
         let logits = try model.forward(batch.images, mode: ForwardMode(training: true))

@@ -114,12 +114,11 @@ public struct Trainer {
                               relevance: configuration.objective.relevance)
     var generator = SeededGenerator(seed: configuration.seed)
     let augmenter = Augmenter(configuration: configuration.augmentation)
-    let loop = EpochLoop(epochs: configuration.epochs, batchSize: configuration.batchSize)
+    let loop = EpochLoop(epochs: configuration.epochs, batchSize: configuration.batchSize,
+                         learningRateSchedule: configuration.learningRateSchedule, optimizer: optimizer)
     let (history, best, stoppedEarly) = try loop.run(
       model: model, sampleCount: training.count, generator: &generator, shouldStop: shouldStop,
       beginEpoch: { epoch in
-        optimizer.learningRate = configuration.learningRateSchedule.rate(
-          base: configuration.optimizer.learningRate, epoch: epoch, epochs: configuration.epochs)
         var epochObjective = configuration.objective
         epochObjective.heatmapWeight = configuration.heatmapWeightSchedule.weight(epochObjective.heatmapWeight, epoch: epoch)
         trainingObjective = Objective(epochObjective)
