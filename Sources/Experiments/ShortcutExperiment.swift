@@ -52,6 +52,9 @@ public struct ShortcutExperiment {
     public var accuracy: Double
     public var macroF1: Double
     public var backgroundShare: Double
+    /// Accuracy per background marker kind ("none" for unmarked images), when the split's markers
+    /// are known: which shortcut a model still follows shows as a low confounding accuracy for its kind.
+    public var accuracyByMarker: [String: Double]
   }
 
   /// A trained model of one variant, kept for drawing heatmaps.
@@ -68,8 +71,10 @@ public struct ShortcutExperiment {
     self.classNames = classNames
   }
 
-  /// Trains and evaluates every variant. `datasets` maps split names to loaded data.
-  public func run(datasets: [String: InMemoryDataset], events: (Variant, TrainingEvent) -> Void,
+  /// Trains and evaluates every variant. `datasets` maps split names to loaded data; `markers` maps
+  /// a test split's name to each of its images' marker kind, in the dataset's order.
+  public func run(datasets: [String: InMemoryDataset], markers: [String: [String]] = [:],
+                  events: (Variant, TrainingEvent) -> Void,
                   shouldStop: () -> Bool) throws -> (results: [VariantResult], models: [TrainedModel]) {
     guard let training = datasets[Self.trainingSplit], let validation = datasets[Self.validationSplit] else {
       throw DatasetError("the experiment needs \(Self.trainingSplit)/ and \(Self.validationSplit)/ splits")
@@ -86,9 +91,11 @@ public struct ShortcutExperiment {
       var tests: [String: TestResult] = [:]
       for split in Self.testSplits {
         guard let data = datasets[split] else { continue }
-        let metrics = try evaluator.evaluate(model, on: data).metrics
+        let evaluation = try evaluator.evaluate(model, on: data)
+        let metrics = evaluation.metrics
         tests[split] = TestResult(accuracy: metrics.accuracy, macroF1: metrics.macroF1,
-                                  backgroundShare: metrics.backgroundShare?.mean ?? .nan)
+                                  backgroundShare: metrics.backgroundShare?.mean ?? .nan,
+                                  accuracyByMarker: Self.accuracy(of: evaluation.outcomes, groupedBy: markers[split] ?? []))
       }
       let loss = result.configuration.objective.loss
       results.append(VariantResult(
@@ -97,5 +104,16 @@ public struct ShortcutExperiment {
       models.append(TrainedModel(variant: variant, model: model))
     }
     return (results, models)
+  }
+
+  /// Accuracy within each group; empty unless every outcome has a group.
+  static func accuracy(of outcomes: [ImageOutcome], groupedBy groups: [String]) -> [String: Double] {
+    guard groups.count == outcomes.count else { return [:] }
+    var counts: [String: (correct: Int, total: Int)] = [:]
+    for (outcome, group) in zip(outcomes, groups) {
+      counts[group, default: (0, 0)].total += 1
+      if outcome.predicted == outcome.label { counts[group, default: (0, 0)].correct += 1 }
+    }
+    return counts.mapValues { Double($0.correct) / Double($0.total) }
   }
 }

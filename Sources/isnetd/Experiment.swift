@@ -5,6 +5,7 @@ import Experiments
 import Foundation
 import Imaging
 import PNG
+import Phantoms
 import Screening
 import Torch
 
@@ -44,10 +45,13 @@ struct Experiment: ParsableCommand {
     let loader = InputLoader(preprocessing: preprocessing, channels: 1)
     let splits = [ShortcutExperiment.trainingSplit, ShortcutExperiment.validationSplit] + ShortcutExperiment.testSplits
     let classNames = try LabeledFolder(root: "\(data)/\(ShortcutExperiment.trainingSplit)").classNames
+    let manifest = try readManifest()
     var datasets: [String: InMemoryDataset] = [:]
+    var markers: [String: [String]] = [:]
     for split in splits where FileManager.default.fileExists(atPath: "\(data)/\(split)") {
       let folder = try LabeledFolder(root: "\(data)/\(split)", classNames: classNames)
       datasets[split] = try folder.load(with: loader)
+      if let manifest { markers[split] = try markerKinds(of: folder, split: split, manifest: manifest) }
       print("loaded \(split): \(datasets[split]!.count) images")
     }
     let configuration = ShortcutExperiment.Configuration(
@@ -58,7 +62,7 @@ struct Experiment: ParsableCommand {
     let stop = StopSignal(message: "stopping the experiment after this step")
     let progress = ProgressPrinter()
     let (results, models) = try ShortcutExperiment(configuration: configuration, classNames: classNames).run(
-      datasets: datasets, events: { variant, event in
+      datasets: datasets, markers: markers, events: { variant, event in
         if case .validated = event { print("[\(variant.rawValue)]", terminator: " ") }
         progress.report(event)
       }, shouldStop: { stop.isRequested })
@@ -90,5 +94,24 @@ struct Experiment: ParsableCommand {
       try AtomicFile.write(Data(try panel.render(images: images).encoded()), to: "\(out)/heatmaps.png")
     }
     print(report)
+  }
+
+  /// The dataset's manifest.json, when `isnetd synth` wrote one.
+  private func readManifest() throws -> DatasetManifest? {
+    let path = "\(data)/manifest.json"
+    guard FileManager.default.fileExists(atPath: path) else { return nil }
+    return try DatasetManifest.decode(Data(contentsOf: URL(fileURLWithPath: path)))
+  }
+
+  /// Each image's marker kind ("none" when unmarked), in the folder's order.
+  private func markerKinds(of folder: LabeledFolder, split: String, manifest: DatasetManifest) throws -> [String] {
+    let entries = Dictionary(manifest.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+    return try folder.items.map { item in
+      let relative = split + item.imagePath.dropFirst(folder.root.count)
+      guard let entry = entries[relative] else {
+        throw ValidationError("\(item.imagePath) is not in \(data)/manifest.json; was the folder changed after isnetd synth?")
+      }
+      return entry.marker?.kind.rawValue ?? "none"
+    }
   }
 }

@@ -1,0 +1,67 @@
+import Foundation
+import PNG
+import Phantoms
+import Testing
+import TestSupport
+
+@Suite("isnetd experiment", .serialized)
+struct ExperimentTests {
+  /// The parts of results.json this test reads.
+  struct Result: Decodable {
+    struct Test: Decodable {
+      var accuracy: Double
+      var macroF1: Double
+      var backgroundShare: Double
+      var accuracyByMarker: [String: Double]
+    }
+    var variant: String
+    var secondsPerEpoch: Double
+    var tunedCuts: [Double]
+    var tests: [String: Test]
+  }
+
+  @Test("compares plain and Selective on synth data: table, JSON, chart, heatmaps, accuracy by marker kind")
+  func smallExperiment() throws {
+    let directory = try TemporaryDirectory()
+    let data = directory.path("data")
+    let out = directory.path("report")
+    _ = try Command.run(isnetdExecutable, [
+      "synth", "--out", data, "--seed", "5", "--size", "96",
+      "--counts", "train=24,validation=6,test-biased=9,test-unbiased=9,test-confounding=12",
+    ])
+    let output = try Command.run(isnetdExecutable, [
+      "experiment", "--data", data, "--out", out, "--variants", "plain", "--variants", "selective",
+      "--size", "48", "--epochs", "2", "--heatmap-warmup-epochs", "1", "--tune-cut-epochs", "2", "--batch-size", "8",
+      "--heatmap-images", "3", "--threads", "2",
+    ])
+    #expect(output.contains("loaded test-confounding: 12 images"))
+
+    let results = try JSONDecoder().decode([Result].self, from: Data(contentsOf: URL(fileURLWithPath: "\(out)/results.json")))
+    #expect(results.map(\.variant) == ["plain", "selective"])
+    #expect(results[0].tunedCuts.isEmpty && results[1].tunedCuts.count == 2)
+    let manifest = try DatasetManifest.decode(Data(contentsOf: URL(fileURLWithPath: "\(data)/manifest.json")))
+    for result in results {
+      #expect(result.secondsPerEpoch > 0)
+      for (split, test) in result.tests {
+        #expect((0...1).contains(test.accuracy) && (0...1).contains(test.backgroundShare))
+        // Per-kind accuracies are of the split's images: weighted by how many carry each kind, they
+        // give the split's accuracy back.
+        let kinds = manifest.files.filter { $0.split?.rawValue == split }.map { $0.marker?.kind.rawValue ?? "none" }
+        let counts = Dictionary(kinds.map { ($0, 1) }, uniquingKeysWith: +)
+        #expect(Set(test.accuracyByMarker.keys) == Set(counts.keys), "\(split)")
+        let weighted = counts.reduce(0.0) { $0 + Double($1.value) * (test.accuracyByMarker[$1.key] ?? .nan) } / Double(kinds.count)
+        #expect(abs(weighted - test.accuracy) < 1e-9, "\(split): \(weighted) vs \(test.accuracy)")
+      }
+      #expect(result.tests["test-unbiased"]?.accuracyByMarker.keys.sorted() == ["none"])
+    }
+
+    let table = try String(contentsOfFile: "\(out)/results.md", encoding: .utf8)
+    #expect(table.contains("| selective |"))
+    #expect(table.contains("Accuracy on test-confounding by the marker each image carries"))
+    #expect(table.contains("not on patient data"))
+    let chart = try PNGImage(decoding: Array(Data(contentsOf: URL(fileURLWithPath: "\(out)/chart.png"))))
+    let heatmaps = try PNGImage(decoding: Array(Data(contentsOf: URL(fileURLWithPath: "\(out)/heatmaps.png"))))
+    #expect(chart.width > 100 && chart.height > 100)
+    #expect(heatmaps.width == 3 * (48 + 4) && heatmaps.height > 3 * 48)  // input, plain, Selective; 3 images
+  }
+}
