@@ -1,5 +1,6 @@
 import ArgumentParser
 import DICOM
+import Durable
 import Engine
 import Foundation
 import Imaging
@@ -78,7 +79,7 @@ struct Segment: ParsableCommand {
 
   static func writePNG(_ mask: BinaryMask, to path: String) throws {
     let png = try PNGImage(width: mask.width, height: mask.height, format: .gray, pixels: mask.bytes)
-    try Data(png.encoded()).write(to: URL(fileURLWithPath: path), options: .atomic)
+    try AtomicFile.write(Data(png.encoded()), to: path)
   }
 
   static func describe(file: String, mask: String, _ segmentation: LungSegmentation) -> String {
