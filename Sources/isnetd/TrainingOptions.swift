@@ -47,6 +47,8 @@ struct TrainingOptions: ParsableArguments {
   var tuneCutEpochs = 5
   @Option(help: "How train-mode BatchNorm enters the heatmap: detached (batch statistics as constants) or through (differentiated, as the authors' LRP-Flex code; couples a batch's heatmaps).")
   var batchNormRelevance: BatchNormChoice = .detached
+  @Option(help: "Batches of training images whose statistics replace BatchNorm's running averages after each epoch, before validation (0 keeps the running averages).")
+  var batchNormRecalibration = 0
   @Flag(help: "Train without augmentation.")
   var noAugmentation = false
   @Option var seed: UInt64 = 0
@@ -56,8 +58,8 @@ struct TrainingOptions: ParsableArguments {
   func validate() throws {
     guard epochs > 0, batchSize > 0 else { throw ValidationError("--epochs and --batch-size must be positive") }
     guard (0...1).contains(heatmapWeight) else { throw ValidationError("--heatmap-weight (P) must lie in [0, 1]") }
-    guard heatmapWarmupEpochs >= 0, tuneCutEpochs >= 0 else {
-      throw ValidationError("--heatmap-warmup-epochs and --tune-cut-epochs cannot be negative")
+    guard heatmapWarmupEpochs >= 0, tuneCutEpochs >= 0, batchNormRecalibration >= 0 else {
+      throw ValidationError("--heatmap-warmup-epochs, --tune-cut-epochs and --batch-norm-recalibration cannot be negative")
     }
     guard (0...1).contains(backgroundDecay) else { throw ValidationError("--background-decay (d) must lie in [0, 1]") }
     guard backgroundScale > 0 else { throw ValidationError("--background-scale (E) must be positive") }
@@ -74,6 +76,6 @@ struct TrainingOptions: ParsableArguments {
       optimizer: optimizer.configuration, learningRateSchedule: optimizer.schedule,
       heatmapWeightSchedule: HeatmapWeightSchedule(warmupEpochs: Swift.min(heatmapWarmupEpochs, epochs - 1)),
       seed: seed, augmentation: noAugmentation ? .none : AugmentationConfiguration(),
-      cutTuningEpochs: variant == .plain ? 0 : tuneCutEpochs)
+      cutTuningEpochs: variant == .plain ? 0 : tuneCutEpochs, batchNormRecalibrationBatches: batchNormRecalibration)
   }
 }

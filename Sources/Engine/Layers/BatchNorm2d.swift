@@ -37,7 +37,7 @@ public final class BatchNorm2d: Layer {
     }
     try Torch.withoutGradient { try batchesTracked.add_(Tensor.ones([], dtype: .int64)) }
     let (normalised, mean, inverseDeviation) = try input.batchNormTraining(
-      weight: weight, bias: bias, runningMean: runningMean, runningVariance: runningVariance, momentum: momentum, eps: eps)
+      weight: weight, bias: bias, runningMean: runningMean, runningVariance: runningVariance, momentum: mode.batchNormMomentum ?? momentum, eps: eps)
     guard mode.relevance?.batchNorm == .detachedStatistics else { return normalised }
     // Same value, two gradient paths: ordinary backward passes follow BatchNorm with its batch
     // statistics; the relevance pass follows the affine map those statistics define, held constant.

@@ -40,10 +40,14 @@ public struct ForwardMode: Sendable, Equatable {
   /// When set, every ReLU is LRP-aware and BatchNorm follows `relevance.batchNorm`, so a relevance
   /// pass can run over this forward graph. Nil runs plain ReLUs (fastest; no heatmap possible).
   public var relevance: RelevanceSettings?
+  /// When set, train-mode BatchNorm updates its running statistics with this momentum instead of its
+  /// own (``BatchNormRecalibration`` averages batches with 1/k).
+  public var batchNormMomentum: Double?
 
-  public init(training: Bool, relevance: RelevanceSettings? = nil) {
+  public init(training: Bool, relevance: RelevanceSettings? = nil, batchNormMomentum: Double? = nil) {
     self.training = training
     self.relevance = relevance
+    self.batchNormMomentum = batchNormMomentum
   }
 
   public static let inference = ForwardMode(training: false)

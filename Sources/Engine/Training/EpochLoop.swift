@@ -29,6 +29,8 @@ struct EpochLoop {
   /// Sets `optimizer`'s rate before each epoch, from the rate it had when the loop started.
   let learningRateSchedule: LearningRateSchedule
   let optimizer: any Optimizer
+  /// Re-estimates BatchNorm statistics after each epoch's steps, before it is validated.
+  let batchNormRecalibration: BatchNormRecalibration
 
   /// - Parameters:
   ///   - beginEpoch: called with the 1-based epoch before its first step (other schedules).
@@ -77,6 +79,7 @@ struct EpochLoop {
         stepped(values, StepProgress(epoch: epoch, epochs: epochs, step: index + 1, steps: steps, secondsPerStep: perStep,
                                      remainingSeconds: perStep * Double(remainingSteps)))
       }
+      try batchNormRecalibration.run(model: model)
       let (record, improved) = try finishEpoch(epoch, lossSum / Double(steps), Date().timeIntervalSince(started), best?.record)
       history.append(record)
       if improved {

@@ -40,7 +40,11 @@ public struct SegmenterTrainer {
     let evaluator = SegmentationEvaluator(batchSize: Swift.max(configuration.batchSize, 16))
     var generator = SeededGenerator(seed: configuration.seed)
     let loop = EpochLoop(epochs: configuration.epochs, batchSize: configuration.batchSize,
-                         learningRateSchedule: configuration.learningRateSchedule, optimizer: optimizer)
+                         learningRateSchedule: configuration.learningRateSchedule, optimizer: optimizer,
+                         batchNormRecalibration: BatchNormRecalibration(
+                           batches: configuration.batchNormRecalibrationBatches, batchSize: configuration.batchSize,
+                           sampleCount: training.count,
+                           forward: { indices, mode in _ = try model.forward(training.batch(indices).images, mode: mode) }))
     let (history, best, stoppedEarly) = try loop.run(
       model: model, sampleCount: training.count, generator: &generator, shouldStop: shouldStop,
       step: { indices, generator in

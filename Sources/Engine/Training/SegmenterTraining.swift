@@ -16,6 +16,9 @@ public struct SegmenterTrainingConfiguration: Codable, Sendable, Equatable {
   public var augmentation: AugmentationConfiguration
   /// Weights of the Dice and cross-entropy terms.
   public var loss: SegmentationLossConfiguration
+  /// Batches of training images whose statistics replace BatchNorm's running averages after each
+  /// epoch, before validation (``BatchNormRecalibration``); 0 keeps the running averages.
+  public var batchNormRecalibrationBatches: Int
 
   /// Adam at 0.001 (U-Nets train reliably with it from scratch), batches of 8, clipping at 5, the
   /// classifier's augmentation.
@@ -23,7 +26,7 @@ public struct SegmenterTrainingConfiguration: Codable, Sendable, Equatable {
               optimizer: OptimizerConfiguration = .adam(learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
               learningRateSchedule: LearningRateSchedule = .constant, gradientClipNorm: Double? = 5, seed: UInt64 = 0,
               augmentation: AugmentationConfiguration = AugmentationConfiguration(),
-              loss: SegmentationLossConfiguration = SegmentationLossConfiguration()) {
+              loss: SegmentationLossConfiguration = SegmentationLossConfiguration(), batchNormRecalibrationBatches: Int = 0) {
     self.epochs = epochs
     self.batchSize = batchSize
     self.optimizer = optimizer
@@ -32,6 +35,7 @@ public struct SegmenterTrainingConfiguration: Codable, Sendable, Equatable {
     self.seed = seed
     self.augmentation = augmentation
     self.loss = loss
+    self.batchNormRecalibrationBatches = batchNormRecalibrationBatches
   }
 }
 

@@ -18,11 +18,15 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   /// Epochs of plain training used to tune C1 and C2 before an ISNet is trained (the authors' "cut
   /// tune", default 5); 0 keeps the cuts in `objective.loss`.
   public var cutTuningEpochs: Int
+  /// Batches of training images whose statistics replace BatchNorm's running averages after each
+  /// epoch, before validation (``BatchNormRecalibration``); 0 keeps the running averages.
+  public var batchNormRecalibrationBatches: Int
 
   public init(objective: ObjectiveConfiguration, epochs: Int = 10, batchSize: Int = 16,
               optimizer: OptimizerConfiguration = .isnetDefault, learningRateSchedule: LearningRateSchedule = .constant,
               heatmapWeightSchedule: HeatmapWeightSchedule = HeatmapWeightSchedule(), gradientClipNorm: Double? = 1,
-              seed: UInt64 = 0, augmentation: AugmentationConfiguration = AugmentationConfiguration(), cutTuningEpochs: Int = 0) {
+              seed: UInt64 = 0, augmentation: AugmentationConfiguration = AugmentationConfiguration(), cutTuningEpochs: Int = 0,
+              batchNormRecalibrationBatches: Int = 0) {
     self.objective = objective
     self.epochs = epochs
     self.batchSize = batchSize
@@ -33,6 +37,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     self.seed = seed
     self.augmentation = augmentation
     self.cutTuningEpochs = cutTuningEpochs
+    self.batchNormRecalibrationBatches = batchNormRecalibrationBatches
   }
 }
 
@@ -115,7 +120,11 @@ public struct Trainer {
     var generator = SeededGenerator(seed: configuration.seed)
     let augmenter = Augmenter(configuration: configuration.augmentation)
     let loop = EpochLoop(epochs: configuration.epochs, batchSize: configuration.batchSize,
-                         learningRateSchedule: configuration.learningRateSchedule, optimizer: optimizer)
+                         learningRateSchedule: configuration.learningRateSchedule, optimizer: optimizer,
+                         batchNormRecalibration: BatchNormRecalibration(
+                           batches: configuration.batchNormRecalibrationBatches, batchSize: configuration.batchSize,
+                           sampleCount: training.count,
+                           forward: { indices, mode in _ = try model.forward(training.batch(indices).images, mode: mode) }))
     let (history, best, stoppedEarly) = try loop.run(
       model: model, sampleCount: training.count, generator: &generator, shouldStop: shouldStop,
       beginEpoch: { epoch in
