@@ -48,7 +48,7 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "How train-mode BatchNorm enters the heatmap: detached (batch statistics as constants) or through (differentiated, as the authors' LRP-Flex code; couples a batch's heatmaps).")
   var batchNormRelevance: BatchNormChoice = .detached
   @Option(help: "Batches of training images whose statistics replace BatchNorm's running averages after each epoch, before validation (0 keeps the running averages).")
-  var batchNormRecalibration = 0
+  var batchNormRecalibration = 32
   @Flag(help: "Train without augmentation.")
   var noAugmentation = false
   @Option var seed: UInt64 = 0

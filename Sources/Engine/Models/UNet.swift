@@ -174,7 +174,8 @@ final class DoubleConv: Layer {
   }
 
   func callAsFunction(_ input: Tensor, _ mode: ForwardMode) throws -> Tensor {
-    let plain = ForwardMode(training: mode.training)
+    var plain = mode  // a segmenter is never explained: plain ReLUs, BatchNorm as the mode says
+    plain.relevance = nil
     let hidden = try relu(norm1(conv1(input), plain), plain)
     return try relu(norm2(conv2(hidden), plain), plain)
   }

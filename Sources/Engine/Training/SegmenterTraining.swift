@@ -21,12 +21,12 @@ public struct SegmenterTrainingConfiguration: Codable, Sendable, Equatable {
   public var batchNormRecalibrationBatches: Int
 
   /// Adam at 0.001 (U-Nets train reliably with it from scratch), batches of 8, clipping at 5, the
-  /// classifier's augmentation.
+  /// classifier's augmentation, BatchNorm statistics re-estimated on 32 batches after each epoch.
   public init(epochs: Int = 30, batchSize: Int = 8,
               optimizer: OptimizerConfiguration = .adam(learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
               learningRateSchedule: LearningRateSchedule = .constant, gradientClipNorm: Double? = 5, seed: UInt64 = 0,
               augmentation: AugmentationConfiguration = AugmentationConfiguration(),
-              loss: SegmentationLossConfiguration = SegmentationLossConfiguration(), batchNormRecalibrationBatches: Int = 0) {
+              loss: SegmentationLossConfiguration = SegmentationLossConfiguration(), batchNormRecalibrationBatches: Int = 32) {
     self.epochs = epochs
     self.batchSize = batchSize
     self.optimizer = optimizer

@@ -26,7 +26,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
               optimizer: OptimizerConfiguration = .isnetDefault, learningRateSchedule: LearningRateSchedule = .constant,
               heatmapWeightSchedule: HeatmapWeightSchedule = HeatmapWeightSchedule(), gradientClipNorm: Double? = 1,
               seed: UInt64 = 0, augmentation: AugmentationConfiguration = AugmentationConfiguration(), cutTuningEpochs: Int = 0,
-              batchNormRecalibrationBatches: Int = 0) {
+              batchNormRecalibrationBatches: Int = 32) {
     self.objective = objective
     self.epochs = epochs
     self.batchSize = batchSize
