@@ -18,14 +18,7 @@ public struct IntensityWindow: Sendable, Equatable, Codable {
 }
 
 /// The intensity rule of the model input: the window between two percentiles of the image's own
-/// samples (by default the 0.5th and the 99.5th), measured on its central part.
-///
-/// The samples within `margin` of each side (15 % of the width and of the height by default) are left
-/// out of the measurement, though mapped like the rest: collimation, burned-in text, laterality markers
-/// and device tags sit at a film's borders, and as the brightest samples they would otherwise set the
-/// upper percentile, so that their presence, size and kind rescale the lungs. A classifier can read a
-/// marker through that rescaling from lung pixels alone, where no heatmap shows it (measured in
-/// docs/experiment/README.md). The central 70 % x 70 % holds the lungs and mediastinum of a chest film.
+/// samples (by default the 0.5th and the 99.5th).
 ///
 /// Percentiles come from a histogram of 65,536 equal bins between the image's minimum and maximum,
 /// interpolated linearly inside the bin that holds the wanted rank, so a result is within one bin
@@ -39,64 +32,26 @@ public struct PercentileWindow: Sendable, Equatable, Codable {
   public let lowerPercentile: Double
   /// Percentile (0...100) that becomes 1.
   public let upperPercentile: Double
-  /// Fraction of the width and of the height left out of the measurement on each side (0 measures
-  /// the whole image).
-  public let margin: Double
 
-  public init(lowerPercentile: Double = 0.5, upperPercentile: Double = 99.5, margin: Double = 0.15) {
+  public init(lowerPercentile: Double = 0.5, upperPercentile: Double = 99.5) {
     precondition(0 <= lowerPercentile && lowerPercentile < upperPercentile && upperPercentile <= 100,
                  "percentiles must satisfy 0 <= lower < upper <= 100")
-    precondition((0..<0.5).contains(margin), "the margin must lie in [0, 0.5)")
     self.lowerPercentile = lowerPercentile
     self.upperPercentile = upperPercentile
-    self.margin = margin
   }
 
   /// The window of `image`.
   public func window(of image: GrayImage) -> IntensityWindow {
-    let measured = measuredPart(of: image)
-    let range = measured.range
+    let range = image.range
     guard range.upperBound > range.lowerBound else {
       return IntensityWindow(lower: range.lowerBound, upper: range.upperBound)
     }
-    let histogram = Histogram(measured.pixels, range: range, binCount: Self.binCount)
+    let histogram = Histogram(image.pixels, range: range, binCount: Self.binCount)
     let (lower, upper) = histogram.percentiles(lowerPercentile, upperPercentile)
     if upper.bin > lower.bin && upper.value > lower.value {
       return IntensityWindow(lower: lower.value, upper: upper.value)
     }
     return IntensityWindow(lower: range.lowerBound, upper: range.upperBound)
-  }
-
-  /// The samples the window is measured on: `image` without its margins (at least one row and column).
-  func measuredPart(of image: GrayImage) -> GrayImage {
-    let left = Swift.min(Int((Double(image.width) * margin).rounded()), (image.width - 1) / 2)
-    let top = Swift.min(Int((Double(image.height) * margin).rounded()), (image.height - 1) / 2)
-    guard left > 0 || top > 0 else { return image }
-    let width = image.width - 2 * left
-    var pixels: [Float] = []
-    pixels.reserveCapacity(width * (image.height - 2 * top))
-    for y in top..<(image.height - top) {
-      pixels += image.pixels[(y * image.width + left)..<(y * image.width + left + width)]
-    }
-    return GrayImage(width: width, height: image.height - 2 * top, pixels: pixels)
-  }
-}
-
-extension PercentileWindow {
-  private enum CodingKeys: String, CodingKey { case lowerPercentile, upperPercentile, margin }
-
-  /// Settings recorded before the margin existed measured the whole image: they decode with margin 0,
-  /// so a model keeps the rule it was trained with.
-  public init(from decoder: any Decoder) throws {
-    let container = try decoder.container(keyedBy: CodingKeys.self)
-    let lower = try container.decode(Double.self, forKey: .lowerPercentile)
-    let upper = try container.decode(Double.self, forKey: .upperPercentile)
-    let margin = try container.decodeIfPresent(Double.self, forKey: .margin) ?? 0
-    guard 0 <= lower, lower < upper, upper <= 100, (0..<0.5).contains(margin) else {
-      throw DecodingError.dataCorrupted(DecodingError.Context(
-        codingPath: decoder.codingPath, debugDescription: "percentiles \(lower), \(upper) or margin \(margin) out of range"))
-    }
-    self.init(lowerPercentile: lower, upperPercentile: upper, margin: margin)
   }
 }
 

@@ -1,4 +1,3 @@
-import Foundation
 import Testing
 
 @testable import Imaging
@@ -18,7 +17,7 @@ struct PreprocessingTests {
   func percentiles() {
     let values = Self.samples(200_000)
     let image = GrayImage(width: 400, height: 500, pixels: values)
-    let window = PercentileWindow(lowerPercentile: 0.5, upperPercentile: 99.5, margin: 0).window(of: image)
+    let window = PercentileWindow(lowerPercentile: 0.5, upperPercentile: 99.5).window(of: image)
     let sorted = values.sorted()
     func exact(_ p: Double) -> Float {
       let rank = p / 100 * Double(sorted.count - 1)
@@ -38,7 +37,7 @@ struct PreprocessingTests {
     #expect(window.normalize(7) == 0)
     var sparse = GrayImage(width: 100, height: 100, repeating: 0)
     sparse[5, 5] = 1_000
-    #expect(PercentileWindow(margin: 0).window(of: sparse) == IntensityWindow(lower: 0, upper: 1_000))
+    #expect(PercentileWindow().window(of: sparse) == IntensityWindow(lower: 0, upper: 1_000))
   }
 
   @Test("the model input is in [0, 1], letterboxed with the pad value, and deterministic")
@@ -66,46 +65,11 @@ struct PreprocessingTests {
     #expect(worst < 2e-3, "largest difference \(worst)")
   }
 
-  @Test("the window is measured on the centre: bright borders and corner labels do not move it, but are mapped")
-  func marginsLeftOut() {
-    let width = 200, height = 160
-    let chest = GrayImage(width: width, height: height, pixels: Self.samples(width * height, seed: 5).map { $0 / 40 + 100 })
-    var labelled = chest
-    for y in 0..<height {
-      for x in 0..<width where x < 16 || x >= width - 16 || (x < 60 && y < 22) {
-        labelled[x, y] = 5_000  // collimation bands on both sides and a burned-in label in a corner
-      }
-    }
-    let window = PercentileWindow()
-    #expect(window.window(of: labelled) == window.window(of: chest))
-    #expect(PercentileWindow(margin: 0).window(of: labelled).upper > 4_900)  // what the margin prevents
-    #expect(window.measuredPart(of: chest).width == 140 && window.measuredPart(of: chest).height == 112)
-    let input = Preprocessing(width: width, height: height)(labelled)
-    #expect(input.values[0] == 1 && input.values[(height / 2) * width + width - 1] == 1)
-    #expect(Preprocessing(width: width, height: height)(chest).values[width * 80 + 100] == input.values[width * 80 + 100])
-    // Margins round to whole samples and always leave at least the centre.
-    let ramp = GrayImage(width: 3, height: 3, pixels: Array(0..<9).map(Float.init))
-    #expect(window.measuredPart(of: ramp) == ramp)
-    #expect(PercentileWindow(margin: 0.45).measuredPart(of: ramp).pixels == [4])
-    #expect(window.measuredPart(of: GrayImage(width: 1, height: 1, pixels: [7])).pixels == [7])
-  }
-
-  @Test("window settings recorded without a margin decode as measuring the whole image")
-  func decodesOldSettings() throws {
-    let old = try JSONDecoder().decode(PercentileWindow.self, from: Data(#"{"lowerPercentile":0.5,"upperPercentile":99.5}"#.utf8))
-    #expect(old == PercentileWindow(margin: 0))
-    let current = try JSONDecoder().decode(PercentileWindow.self, from: JSONEncoder().encode(PercentileWindow()))
-    #expect(current == PercentileWindow() && current.margin == 0.15)
-    #expect(throws: DecodingError.self) {
-      try JSONDecoder().decode(PercentileWindow.self, from: Data(#"{"lowerPercentile":0.5,"upperPercentile":99.5,"margin":0.5}"#.utf8))
-    }
-  }
-
   @Test("a small known case: windowed, averaged and padded by hand")
   func knownCase() {
     // 4 x 2 into 4 x 4: content rows 1 and 2; window from the 0th to the 100th percentile.
     let image = GrayImage(width: 4, height: 2, pixels: [0, 10, 20, 30, 40, 50, 60, 70])
-    let input = Preprocessing(width: 4, height: 4, window: PercentileWindow(lowerPercentile: 0, upperPercentile: 100, margin: 0),
+    let input = Preprocessing(width: 4, height: 4, window: PercentileWindow(lowerPercentile: 0, upperPercentile: 100),
                               padValue: 0.5)(image)
     #expect(input.geometry.contentY == 1 && input.geometry.contentHeight == 2)
     #expect(input.values[0..<4].allSatisfy { $0 == 0.5 } && input.values[12..<16].allSatisfy { $0 == 0.5 })
