@@ -17,6 +17,21 @@ struct BatchNormRecalibration {
   /// (as evaluation sees images).
   let forward: (ArraySlice<Int>, ForwardMode) throws -> Void
 
+  init(batches: Int, batchSize: Int, sampleCount: Int, forward: @escaping (ArraySlice<Int>, ForwardMode) throws -> Void) {
+    self.batches = batches
+    self.batchSize = batchSize
+    self.sampleCount = sampleCount
+    self.forward = forward
+  }
+
+  /// Recalibration on `training`'s images, passed through `model` by `forward`.
+  init(batches: Int, batchSize: Int, training: some TrainingDataset,
+       forward model: @escaping (Tensor, ForwardMode) throws -> Void) {
+    self.init(batches: batches, batchSize: batchSize, sampleCount: training.count) { indices, mode in
+      try model(training.batch(indices).images, mode)
+    }
+  }
+
   /// Resets every running mean and variance of `model`, then averages the statistics of up to
   /// `batches` batches of distinct training samples (a fixed seeded draw, so runs stay deterministic)
   /// with equal weights: the k-th batch enters with momentum 1/k.

@@ -123,8 +123,7 @@ public struct Trainer {
                          learningRateSchedule: configuration.learningRateSchedule, optimizer: optimizer,
                          batchNormRecalibration: BatchNormRecalibration(
                            batches: configuration.batchNormRecalibrationBatches, batchSize: configuration.batchSize,
-                           sampleCount: training.count,
-                           forward: { indices, mode in _ = try model.forward(training.batch(indices).images, mode: mode) }))
+                           training: training, forward: { _ = try model.forward($0, mode: $1) }))
     let (history, best, stoppedEarly) = try loop.run(
       model: model, sampleCount: training.count, generator: &generator, shouldStop: shouldStop,
       beginEpoch: { epoch in
