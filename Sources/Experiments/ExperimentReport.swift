@@ -69,6 +69,7 @@ public enum ExperimentReport {
       + "\(schedule) learning-rate schedule, P = \(training.objective.heatmapWeight) "
       + "(warm-up \(training.heatmapWeightSchedule.warmupEpochs) epochs), d = \(loss.backgroundDecay), "
       + "E = \(loss.backgroundScale), C1/C2 tuned over \(training.cutTuningEpochs) epochs, BatchNorm "
-      + "\(training.objective.relevance.batchNorm == .detachedStatistics ? "statistics detached" : "statistics differentiated") in the heatmap"
+      + "\(training.objective.relevance.batchNorm == .detachedStatistics ? "statistics detached" : "statistics differentiated") in the heatmap, "
+      + "BatchNorm running statistics re-estimated on \(training.batchNormRecalibrationBatches) batches after each epoch"
   }
 }
