@@ -1,4 +1,5 @@
 @testable import Engine
+import Foundation
 import Testing
 import Torch
 
@@ -76,5 +77,39 @@ struct ScheduleTests {
     #expect(stepWeights[1]!.allSatisfy { Swift.abs($0 - weight / 2) < 1e-4 })
     #expect(stepWeights[2]!.allSatisfy { Swift.abs($0 - weight) < 1e-4 })
     #expect(validationWeights.count == 2 && validationWeights.allSatisfy { Swift.abs($0 - weight) < 1e-4 })
+  }
+}
+
+@Suite("Training configurations recorded by earlier builds")
+struct RecordedConfigurationTests {
+  /// `value` encoded as JSON, without `keys`: how a checkpoint written before those settings existed records it.
+  static func encodedWithout(_ keys: [String], _ value: some Encodable) throws -> Data {
+    var object = try #require(JSONSerialization.jsonObject(with: JSONEncoder().encode(value)) as? [String: Any])
+    for key in keys { #expect(object.removeValue(forKey: key) != nil, "\(key) is encoded") }
+    return try JSONSerialization.data(withJSONObject: object)
+  }
+
+  @Test("a classifier's configuration without schedules or recalibration decodes as the constant-rate, no-warm-up run it was")
+  func classifier() throws {
+    var configuration = TrainingConfiguration(objective: ObjectiveConfiguration(variant: .selective), epochs: 7,
+                                              learningRateSchedule: .cosine(floor: 0.01),
+                                              heatmapWeightSchedule: HeatmapWeightSchedule(warmupEpochs: 3), seed: 9)
+    #expect(try JSONDecoder().decode(TrainingConfiguration.self, from: JSONEncoder().encode(configuration)) == configuration)
+    let old = try Self.encodedWithout(["learningRateSchedule", "heatmapWeightSchedule", "batchNormRecalibrationBatches"],
+                                      configuration)
+    configuration.learningRateSchedule = .constant
+    configuration.heatmapWeightSchedule = HeatmapWeightSchedule()
+    configuration.batchNormRecalibrationBatches = 0
+    #expect(try JSONDecoder().decode(TrainingConfiguration.self, from: old) == configuration)
+  }
+
+  @Test("a segmenter's configuration without a schedule or recalibration decodes likewise")
+  func segmenter() throws {
+    var configuration = SegmenterTrainingConfiguration(epochs: 4, learningRateSchedule: .cosine(floor: 0.1), seed: 2)
+    #expect(try JSONDecoder().decode(SegmenterTrainingConfiguration.self, from: JSONEncoder().encode(configuration)) == configuration)
+    let old = try Self.encodedWithout(["learningRateSchedule", "batchNormRecalibrationBatches"], configuration)
+    configuration.learningRateSchedule = .constant
+    configuration.batchNormRecalibrationBatches = 0
+    #expect(try JSONDecoder().decode(SegmenterTrainingConfiguration.self, from: old) == configuration)
   }
 }

@@ -39,6 +39,29 @@ public struct SegmenterTrainingConfiguration: Codable, Sendable, Equatable {
   }
 }
 
+extension SegmenterTrainingConfiguration {
+  private enum CodingKeys: String, CodingKey {
+    case epochs, batchSize, optimizer, learningRateSchedule, gradientClipNorm, seed, augmentation, loss,
+         batchNormRecalibrationBatches
+  }
+
+  /// Settings added since the first segmenter checkpoints decode, when absent, as what those runs did:
+  /// a constant learning rate and no BatchNorm recalibration.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    self.init(
+      epochs: try container.decode(Int.self, forKey: .epochs),
+      batchSize: try container.decode(Int.self, forKey: .batchSize),
+      optimizer: try container.decode(OptimizerConfiguration.self, forKey: .optimizer),
+      learningRateSchedule: try container.decodeIfPresent(LearningRateSchedule.self, forKey: .learningRateSchedule) ?? .constant,
+      gradientClipNorm: try container.decodeIfPresent(Double.self, forKey: .gradientClipNorm),
+      seed: try container.decode(UInt64.self, forKey: .seed),
+      augmentation: try container.decode(AugmentationConfiguration.self, forKey: .augmentation),
+      loss: try container.decode(SegmentationLossConfiguration.self, forKey: .loss),
+      batchNormRecalibrationBatches: try container.decodeIfPresent(Int.self, forKey: .batchNormRecalibrationBatches) ?? 0)
+  }
+}
+
 /// What the segmenter trainer reports while it runs.
 public enum SegmenterTrainingEvent: Sendable {
   case step(epoch: Int, epochs: Int, step: Int, steps: Int, losses: SegmentationLossValues, secondsPerStep: Double,

@@ -41,6 +41,33 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   }
 }
 
+extension TrainingConfiguration {
+  private enum CodingKeys: String, CodingKey {
+    case objective, epochs, batchSize, optimizer, learningRateSchedule, heatmapWeightSchedule, gradientClipNorm, seed,
+         augmentation, cutTuningEpochs, batchNormRecalibrationBatches
+  }
+
+  /// Checkpoints record the configuration they were trained with. Settings added since the first
+  /// checkpoints decode, when absent, as what those runs did: a constant learning rate, no P warm-up,
+  /// no BatchNorm recalibration.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    self.init(
+      objective: try container.decode(ObjectiveConfiguration.self, forKey: .objective),
+      epochs: try container.decode(Int.self, forKey: .epochs),
+      batchSize: try container.decode(Int.self, forKey: .batchSize),
+      optimizer: try container.decode(OptimizerConfiguration.self, forKey: .optimizer),
+      learningRateSchedule: try container.decodeIfPresent(LearningRateSchedule.self, forKey: .learningRateSchedule) ?? .constant,
+      heatmapWeightSchedule: try container.decodeIfPresent(HeatmapWeightSchedule.self, forKey: .heatmapWeightSchedule)
+        ?? HeatmapWeightSchedule(),
+      gradientClipNorm: try container.decodeIfPresent(Double.self, forKey: .gradientClipNorm),
+      seed: try container.decode(UInt64.self, forKey: .seed),
+      augmentation: try container.decode(AugmentationConfiguration.self, forKey: .augmentation),
+      cutTuningEpochs: try container.decode(Int.self, forKey: .cutTuningEpochs),
+      batchNormRecalibrationBatches: try container.decodeIfPresent(Int.self, forKey: .batchNormRecalibrationBatches) ?? 0)
+  }
+}
+
 /// What the trainer reports while it runs.
 public enum TrainingEvent: Sendable {
   case tuningCuts(epochs: Int)
