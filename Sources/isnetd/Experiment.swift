@@ -51,7 +51,9 @@ struct Experiment: ParsableCommand {
     for split in splits where FileManager.default.fileExists(atPath: "\(data)/\(split)") {
       let folder = try LabeledFolder(root: "\(data)/\(split)", classNames: classNames)
       datasets[split] = try folder.load(with: loader)
-      if let manifest { markers[split] = try markerKinds(of: folder, split: split, manifest: manifest) }
+      if let manifest, ShortcutExperiment.testSplits.contains(split) {
+        markers[split] = try markerKinds(of: folder, split: split, manifest: manifest)
+      }
       print("loaded \(split): \(datasets[split]!.count) images")
     }
     let configuration = ShortcutExperiment.Configuration(
