@@ -45,14 +45,14 @@ struct Experiment: ParsableCommand {
     let loader = InputLoader(preprocessing: preprocessing, channels: 1)
     let splits = [ShortcutExperiment.trainingSplit, ShortcutExperiment.validationSplit] + ShortcutExperiment.testSplits
     let classNames = try LabeledFolder(root: "\(data)/\(ShortcutExperiment.trainingSplit)").classNames
-    let manifest = try readManifest()
+    let markerKindByPath = try readMarkerKinds()
     var datasets: [String: InMemoryDataset] = [:]
     var markers: [String: [String]] = [:]
     for split in splits where FileManager.default.fileExists(atPath: "\(data)/\(split)") {
       let folder = try LabeledFolder(root: "\(data)/\(split)", classNames: classNames)
       datasets[split] = try folder.load(with: loader)
-      if let manifest, ShortcutExperiment.testSplits.contains(split) {
-        markers[split] = try markerKinds(of: folder, split: split, manifest: manifest)
+      if let markerKindByPath, ShortcutExperiment.testSplits.contains(split) {
+        markers[split] = try markerKinds(of: folder, split: split, byPath: markerKindByPath)
       }
       print("loaded \(split): \(datasets[split]!.count) images")
     }
@@ -98,22 +98,22 @@ struct Experiment: ParsableCommand {
     print(report)
   }
 
-  /// The dataset's manifest.json, when `isnetd synth` wrote one.
-  private func readManifest() throws -> DatasetManifest? {
+  /// Each file's marker kind ("none" when unmarked) by its path in the dataset, from the
+  /// manifest.json `isnetd synth` writes; nil without one.
+  private func readMarkerKinds() throws -> [String: String]? {
     let path = "\(data)/manifest.json"
     guard FileManager.default.fileExists(atPath: path) else { return nil }
-    return try DatasetManifest.decode(Data(contentsOf: URL(fileURLWithPath: path)))
+    let manifest = try DatasetManifest.decode(Data(contentsOf: URL(fileURLWithPath: path)))
+    return Dictionary(manifest.files.map { ($0.path, $0.marker?.kind.rawValue ?? "none") }, uniquingKeysWith: { first, _ in first })
   }
 
-  /// Each image's marker kind ("none" when unmarked), in the folder's order.
-  private func markerKinds(of folder: LabeledFolder, split: String, manifest: DatasetManifest) throws -> [String] {
-    let entries = Dictionary(manifest.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
-    return try folder.items.map { item in
-      let relative = split + item.imagePath.dropFirst(folder.root.count)
-      guard let entry = entries[relative] else {
+  /// The marker kind of each of `folder`'s images, in the folder's order.
+  private func markerKinds(of folder: LabeledFolder, split: String, byPath kinds: [String: String]) throws -> [String] {
+    try folder.items.map { item in
+      guard let kind = kinds[split + item.imagePath.dropFirst(folder.root.count)] else {
         throw ValidationError("\(item.imagePath) is not in \(data)/manifest.json; was the folder changed after isnetd synth?")
       }
-      return entry.marker?.kind.rawValue ?? "none"
+      return kind
     }
   }
 }
