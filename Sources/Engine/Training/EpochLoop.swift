@@ -23,6 +23,17 @@ struct StepProgress {
 /// The epoch and step bookkeeping `Trainer` and `SegmenterTrainer` share: a seeded shuffle per epoch,
 /// mini-batches of indices, stop requests between steps, seconds per step and the time left, a
 /// validation after every epoch, and the state of the best epoch, restored into the model at the end.
+/// What a training configuration tells the epoch loop (classifier and segmenter configurations alike).
+protocol EpochLoopSettings {
+  var epochs: Int { get }
+  var batchSize: Int { get }
+  var learningRateSchedule: LearningRateSchedule { get }
+  var batchNormRecalibrationBatches: Int { get }
+}
+
+extension TrainingConfiguration: EpochLoopSettings {}
+extension SegmenterTrainingConfiguration: EpochLoopSettings {}
+
 struct EpochLoop {
   let epochs: Int
   let batchSize: Int
@@ -31,6 +42,17 @@ struct EpochLoop {
   let optimizer: any Optimizer
   /// Re-estimates BatchNorm statistics after each epoch's steps, before it is validated.
   let batchNormRecalibration: BatchNormRecalibration
+
+  /// The loop `settings` describe, recalibrating BatchNorm on `training` through `forward`.
+  init(_ settings: some EpochLoopSettings, optimizer: any Optimizer, training: some TrainingDataset,
+       forward: @escaping (Tensor, ForwardMode) throws -> Void) {
+    epochs = settings.epochs
+    batchSize = settings.batchSize
+    learningRateSchedule = settings.learningRateSchedule
+    self.optimizer = optimizer
+    batchNormRecalibration = BatchNormRecalibration(batches: settings.batchNormRecalibrationBatches,
+                                                    batchSize: settings.batchSize, training: training, forward: forward)
+  }
 
   /// - Parameters:
   ///   - beginEpoch: called with the 1-based epoch before its first step (other schedules).

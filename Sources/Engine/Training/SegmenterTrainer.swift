@@ -39,11 +39,8 @@ public struct SegmenterTrainer {
     let augmenter = Augmenter(configuration: configuration.augmentation)
     let evaluator = SegmentationEvaluator(batchSize: Swift.max(configuration.batchSize, 16))
     var generator = SeededGenerator(seed: configuration.seed)
-    let loop = EpochLoop(epochs: configuration.epochs, batchSize: configuration.batchSize,
-                         learningRateSchedule: configuration.learningRateSchedule, optimizer: optimizer,
-                         batchNormRecalibration: BatchNormRecalibration(
-                           batches: configuration.batchNormRecalibrationBatches, batchSize: configuration.batchSize,
-                           training: training, forward: { _ = try model.forward($0, mode: $1) }))
+    let loop = EpochLoop(configuration, optimizer: optimizer, training: training,
+                         forward: { _ = try model.forward($0, mode: $1) })
     let (history, best, stoppedEarly) = try loop.run(
       model: model, sampleCount: training.count, generator: &generator, shouldStop: shouldStop,
       step: { indices, generator in

@@ -146,11 +146,8 @@ public struct Trainer {
                               relevance: configuration.objective.relevance)
     var generator = SeededGenerator(seed: configuration.seed)
     let augmenter = Augmenter(configuration: configuration.augmentation)
-    let loop = EpochLoop(epochs: configuration.epochs, batchSize: configuration.batchSize,
-                         learningRateSchedule: configuration.learningRateSchedule, optimizer: optimizer,
-                         batchNormRecalibration: BatchNormRecalibration(
-                           batches: configuration.batchNormRecalibrationBatches, batchSize: configuration.batchSize,
-                           training: training, forward: { _ = try model.forward($0, mode: $1) }))
+    let loop = EpochLoop(configuration, optimizer: optimizer, training: training,
+                         forward: { _ = try model.forward($0, mode: $1) })
     let (history, best, stoppedEarly) = try loop.run(
       model: model, sampleCount: training.count, generator: &generator, shouldStop: shouldStop,
       beginEpoch: { epoch in
