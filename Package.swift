@@ -27,6 +27,7 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
   ],
   targets: [
     // C bridges: noexcept C surfaces over C++ libraries, and system-library modules.
@@ -63,7 +64,10 @@ let package = Package(
     .target(name: "Engine", dependencies: ["Torch", "Safetensors", "Durable", "Imaging"], swiftSettings: strictSwift),
 
     // The screening pipeline: DICOM in, model input, prediction, heatmap, shortcut check.
-    .target(name: "Screening", dependencies: ["Engine", "DICOM", "Imaging", "PNG", "Torch"], swiftSettings: strictSwift),
+    .target(
+      name: "Screening",
+      dependencies: ["Engine", "DICOM", "Imaging", "PNG", "Torch", "Safetensors", "Durable", .product(name: "Crypto", package: "swift-crypto")],
+      swiftSettings: strictSwift),
 
     // Research workflows on top of the engine: the shortcut experiment and its report.
     .target(name: "Experiments", dependencies: ["Engine", "Screening", "Imaging", "PNG", "Phantoms", "Torch"], swiftSettings: strictSwift),
@@ -101,6 +105,9 @@ let package = Package(
     .testTarget(name: "PNGTests", dependencies: ["PNG"], swiftSettings: strictSwift),
     .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "TestSupport"], swiftSettings: strictSwift),
+    .testTarget(
+      name: "ScreeningTests", dependencies: ["Screening", "Engine", "Imaging", "DICOM", "PNG", "Torch", "Phantoms", "TestSupport"],
+      swiftSettings: strictSwift),
     .testTarget(name: "CLITests", dependencies: ["isnetd", "Engine", "Imaging", "Safetensors", "Torch", "TestSupport", "Phantoms", "DICOM", "PNG"], swiftSettings: strictSwift),
   ],
   cxxLanguageStandard: .cxx17

@@ -26,10 +26,15 @@ public enum AtomicFile {
     }
     guard rename(temporary, path) == 0 else { throw .system("cannot rename \(temporary) to \(path)") }
     renamed = true
-    let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard directoryDescriptor >= 0 else { throw .system("wrote \(path) but cannot open \(directory)") }
-    defer { close(directoryDescriptor) }
-    guard fsync(directoryDescriptor) == 0 else { throw .system("wrote \(path) but cannot fsync \(directory)") }
+    try synchronizeDirectory(directory)
+  }
+
+  /// `fsync`s a directory, so renames and creations in it survive a crash.
+  public static func synchronizeDirectory(_ directory: String) throws(AtomicFileError) {
+    let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard descriptor >= 0 else { throw .system("cannot open \(directory)") }
+    defer { close(descriptor) }
+    guard fsync(descriptor) == 0 else { throw .system("cannot fsync \(directory)") }
   }
 
   /// Writes `data` to `path` atomically.
@@ -73,4 +78,21 @@ public struct AtomicFileError: Error, Equatable, CustomStringConvertible, Sendab
   }
 
   public var description: String { message }
+}
+
+extension AtomicFile {
+  /// Swaps two paths (files or folders) in one step: `renameat2(2)` with `RENAME_EXCHANGE`, so a reader
+  /// sees one or the other, never neither. Glibc's Swift module does not declare `renameat2`; it is
+  /// looked up in the C library (glibc 2.28 and later).
+  public static func exchange(_ first: String, _ second: String) throws(AtomicFileError) {
+    typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else {
+      throw AtomicFileError(message: "cannot exchange \(first) and \(second): the C library has no renameat2")
+    }
+    let renameAt2 = unsafeBitCast(symbol, to: RenameAt2.self)
+    let renameExchange: UInt32 = 1 << 1  // RENAME_EXCHANGE in <linux/fs.h>
+    guard renameAt2(AT_FDCWD, first, AT_FDCWD, second, renameExchange) == 0 else {
+      throw .system("cannot exchange \(first) and \(second)")
+    }
+  }
 }

@@ -1,4 +1,4 @@
-import Phantoms
+import Imaging
 public import PNG
 
 /// A small grouped bar chart rendered to PNG with isnetd's built-in bitmap font: values in [0, 1],
@@ -31,7 +31,7 @@ public struct BarChart: Sendable {
   }
 
   public func render() throws -> PNGImage {
-    var canvas = Canvas(width: Self.panelWidth * panels.count, height: Self.height)
+    var canvas = RGBCanvas(width: Self.panelWidth * panels.count, height: Self.height)
     for (index, panel) in panels.enumerated() {
       draw(panel, at: index * Self.panelWidth, on: &canvas)
     }
@@ -45,7 +45,7 @@ public struct BarChart: Sendable {
     return try PNGImage(width: canvas.width, height: canvas.height, format: .rgb, pixels: canvas.pixels)
   }
 
-  private func draw(_ panel: Panel, at offset: Int, on canvas: inout Canvas) {
+  private func draw(_ panel: Panel, at offset: Int, on canvas: inout RGBCanvas) {
     let plotWidth = Self.panelWidth - Self.plot.left - 20
     let baseline = Self.plot.top + Self.plot.height
     canvas.text(panel.title.uppercased(), x: offset + Self.plot.left, y: 16, scale: 2)
@@ -65,36 +65,6 @@ public struct BarChart: Sendable {
                     colour: Self.palette[seriesIndex % Self.palette.count])
       }
       canvas.text(name.uppercased(), x: groupLeft, y: baseline + 8, scale: 1)
-    }
-  }
-}
-
-/// An RGB raster on a white background.
-struct Canvas {
-  let width: Int
-  let height: Int
-  var pixels: [UInt8]
-
-  init(width: Int, height: Int) {
-    self.width = width
-    self.height = height
-    pixels = [UInt8](repeating: 255, count: width * height * 3)
-  }
-
-  mutating func fill(x: Int, y: Int, width: Int, height: Int, colour: (UInt8, UInt8, UInt8)) {
-    for row in Swift.max(y, 0)..<Swift.min(y + height, self.height) {
-      for column in Swift.max(x, 0)..<Swift.min(x + width, self.width) {
-        let index = (row * self.width + column) * 3
-        (pixels[index], pixels[index + 1], pixels[index + 2]) = colour
-      }
-    }
-  }
-
-  mutating func text(_ text: String, x: Int, y: Int, scale: Int) {
-    BitmapFont.forEachPixel(of: text, left: x, top: y, scale: scale) { column, row in
-      guard column >= 0, column < width, row >= 0, row < height else { return }
-      let index = (row * width + column) * 3
-      (pixels[index], pixels[index + 1], pixels[index + 2]) = (20, 20, 20)
     }
   }
 }

@@ -1,6 +1,5 @@
 public import Engine
 import Imaging
-import Phantoms
 public import PNG
 import Screening
 public import Torch
@@ -23,7 +22,7 @@ public struct HeatmapPanel {
     let (height, width) = (first.shape[2], first.shape[3])
     let header = 14
     let columns = models.count + 1
-    var canvas = Canvas(width: columns * (width + 4), height: images.count * (height + header + 4) + header)
+    var canvas = RGBCanvas(width: columns * (width + 4), height: images.count * (height + header + 4) + header)
     canvas.text("INPUT", x: 2, y: 2, scale: 1)
     for (index, entry) in models.enumerated() {
       canvas.text(entry.name.uppercased(), x: (index + 1) * (width + 4) + 2, y: 2, scale: 1)
@@ -48,16 +47,8 @@ public struct HeatmapPanel {
   }
 }
 
-extension Canvas {
+extension RGBCanvas {
   mutating func paste(_ image: PNGImage, x: Int, y: Int) {
-    for row in 0..<image.height where y + row < height {
-      for column in 0..<image.width where x + column < width {
-        let source = (row * image.width + column) * 3
-        let target = ((y + row) * width + x + column) * 3
-        pixels[target] = image.pixels[source]
-        pixels[target + 1] = image.pixels[source + 1]
-        pixels[target + 2] = image.pixels[source + 2]
-      }
-    }
+    paste(rgb: image.pixels, width: image.width, height: image.height, x: x, y: y)
   }
 }

@@ -272,3 +272,11 @@ struct PaddedTaps {
     }
   }
 }
+
+extension GrayImage {
+  /// The image resized to `width` x `height` by area averaging (``AreaResampler``): each new pixel is
+  /// the mean of the area it covers. Upscaling repeats samples.
+  public func resized(width: Int, height: Int) -> GrayImage {
+    AreaResampler.resize(self, width: width, height: height)
+  }
+}

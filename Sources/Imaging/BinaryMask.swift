@@ -69,3 +69,36 @@ public struct BinaryMask: Sendable, Equatable {
     return BinaryMask(width: width, height: height, pixels: zip(pixels, other.pixels).map { $0 && $1 })
   }
 }
+
+extension BinaryMask {
+  /// The mask sampled onto a `width` x `height` grid covering the same area: each grid pixel takes the
+  /// mask pixel under its centre (nearest neighbour keeps it binary).
+  public func sampled(width newWidth: Int, height newHeight: Int) -> BinaryMask {
+    precondition(newWidth > 0 && newHeight > 0, "a mask has at least one pixel")
+    let columns = (0..<newWidth).map { Swift.min(Int((Double($0) + 0.5) * Double(width) / Double(newWidth)), width - 1) }
+    var result = BinaryMask(width: newWidth, height: newHeight)
+    for y in 0..<newHeight {
+      let row = Swift.min(Int((Double(y) + 0.5) * Double(height) / Double(newHeight)), height - 1)
+      for (x, column) in columns.enumerated() { result[x, y] = self[column, row] }
+    }
+    return result
+  }
+
+  /// The pixels on the mask's edge: foreground pixels with a background 8-neighbour and background
+  /// pixels with a foreground 4-neighbour, a line two pixels wide (the image border counts as
+  /// background).
+  public var outline: BinaryMask {
+    var result = BinaryMask(width: width, height: height)
+    func inside(_ x: Int, _ y: Int) -> Bool { x >= 0 && x < width && y >= 0 && y < height && self[x, y] }
+    for y in 0..<height {
+      for x in 0..<width {
+        if self[x, y] {
+          result[x, y] = (-1...1).contains { dy in (-1...1).contains { dx in !inside(x + dx, y + dy) } }
+        } else {
+          result[x, y] = inside(x - 1, y) || inside(x + 1, y) || inside(x, y - 1) || inside(x, y + 1)
+        }
+      }
+    }
+    return result
+  }
+}

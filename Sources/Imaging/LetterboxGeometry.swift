@@ -66,26 +66,33 @@ public struct LetterboxGeometry: Sendable, Equatable, Codable {
   /// source pixel takes the bilinear interpolation of `map` at the target point its centre lands on,
   /// with the map's edge values extended outward.
   public func mapToSource(_ map: GrayImage) -> GrayImage {
+    mapToSource(map, width: sourceWidth, height: sourceHeight)
+  }
+
+  /// ``mapToSource(_:)`` onto a `width` x `height` grid covering the source image (the source scaled,
+  /// for example for a picture of it): grid pixel centres map to source points, then to the target.
+  public func mapToSource(_ map: GrayImage, width: Int, height: Int) -> GrayImage {
     precondition(map.width == targetWidth && map.height == targetHeight, "the map must have the target's size")
-    let columns = Self.taps(count: sourceWidth, offset: Double(contentX), scale: scaleX, limit: targetWidth)
-    let rows = Self.taps(count: sourceHeight, offset: Double(contentY), scale: scaleY, limit: targetHeight)
-    var result = [Float](repeating: 0, count: sourceWidth * sourceHeight)
+    precondition(width > 0 && height > 0, "the grid has at least one pixel")
+    let columns = Self.taps(count: width, offset: Double(contentX), scale: scaleX * Double(sourceWidth) / Double(width), limit: targetWidth)
+    let rows = Self.taps(count: height, offset: Double(contentY), scale: scaleY * Double(sourceHeight) / Double(height), limit: targetHeight)
+    var result = [Float](repeating: 0, count: width * height)
     map.pixels.withUnsafeBufferPointer { source in
       result.withUnsafeMutableBufferPointer { target in
-        for y in 0..<sourceHeight {
+        for y in 0..<height {
           let row = rows[y]
           let upper = row.index * targetWidth
           let lower = row.next * targetWidth
-          for x in 0..<sourceWidth {
+          for x in 0..<width {
             let column = columns[x]
             let top = source[upper + column.index] * (1 - column.weight) + source[upper + column.next] * column.weight
             let bottom = source[lower + column.index] * (1 - column.weight) + source[lower + column.next] * column.weight
-            target[y * sourceWidth + x] = top * (1 - row.weight) + bottom * row.weight
+            target[y * width + x] = top * (1 - row.weight) + bottom * row.weight
           }
         }
       }
     }
-    return GrayImage(width: sourceWidth, height: sourceHeight, pixels: result)
+    return GrayImage(width: width, height: height, pixels: result)
   }
 
   /// For each source pixel centre along one axis: the two target samples around its target position and

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// Paints background markers onto a display image (values in [0, 1], MONOCHROME2 polarity), never
 /// on a lung pixel. Sizes and places scale with the smaller image side; each kind has one style and

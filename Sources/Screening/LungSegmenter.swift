@@ -74,22 +74,34 @@ public struct LungSegmenter {
   /// Segments an input already made with the segmenter's preprocessing (``preprocessing``); the mask
   /// comes back at `input.geometry`'s source size.
   public func segment(_ input: ModelInput) throws -> LungSegmentation {
-    guard input.width == preprocessing.width, input.height == preprocessing.height else {
+    try segment([input])[0]
+  }
+
+  /// Segments several inputs made with the segmenter's preprocessing in one forward pass; each mask
+  /// equals the one the input gets alone (eval mode: no sample affects another).
+  public func segment(_ inputs: [ModelInput]) throws -> [LungSegmentation] {
+    guard !inputs.isEmpty else { return [] }
+    for input in inputs where input.width != preprocessing.width || input.height != preprocessing.height {
       throw EngineError.invalidInput("the segmenter takes \(preprocessing.width)x\(preprocessing.height) inputs, not \(input.width)x\(input.height)")
     }
-    let grey = try Tensor(input.values, shape: [1, 1, input.height, input.width])
+    let (width, height) = (preprocessing.width, preprocessing.height)
+    let grey = try Tensor(inputs.flatMap(\.values), shape: [inputs.count, 1, height, width])
     let tensor = model.inputChannels == 1 ? grey : try grey.repeated([1, model.inputChannels, 1, 1])
-    var values = try model.probabilities(tensor).floats()
-    let geometry = input.geometry
-    for y in 0..<input.height {
-      for x in 0..<input.width where !geometry.isContent(x: x, y: y) { values[y * input.width + x] = 0 }
+    let all = try model.probabilities(tensor).floats()
+    guard all.allSatisfy(\.isFinite) else { throw ScreeningError(.nonFiniteModelOutput, "lung segmenter probabilities") }
+    return inputs.enumerated().map { index, input in
+      var values = Array(all[(index * width * height)..<((index + 1) * width * height)])
+      let geometry = input.geometry
+      for y in 0..<height {
+        for x in 0..<width where !geometry.isContent(x: x, y: y) { values[y * width + x] = 0 }
+      }
+      let probabilities = GrayImage(width: width, height: height, pixels: values)
+      let (mask, assessment) = options.rules.clean(probabilities: geometry.mapToSource(probabilities),
+                                                   trainingRange: trainingLungArea)
+      let radius = options.dilationMargin * Double(Swift.max(geometry.sourceWidth, geometry.sourceHeight))
+      return LungSegmentation(mask: mask, geometry: geometry, probabilities: probabilities, assessment: assessment,
+                              dilationRadius: radius)
     }
-    let probabilities = GrayImage(width: input.width, height: input.height, pixels: values)
-    let (mask, assessment) = options.rules.clean(probabilities: geometry.mapToSource(probabilities),
-                                                 trainingRange: trainingLungArea)
-    let radius = options.dilationMargin * Double(Swift.max(geometry.sourceWidth, geometry.sourceHeight))
-    return LungSegmentation(mask: mask, geometry: geometry, probabilities: probabilities, assessment: assessment,
-                            dilationRadius: radius)
   }
 }
 

@@ -1,10 +1,11 @@
 import DICOM
 import PNG
+import Screening
 import Torch
 
 /// The versions of isnetd and of the libraries it was built against.
 enum BuildInfo {
-  static let version = "0.1.0-dev"
+  static let version = isnetdVersion
 
   static var versionText: String {
     """

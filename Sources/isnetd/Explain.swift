@@ -41,7 +41,7 @@ struct Explain: ParsableCommand {
       explanation = .predicted
     }
     let tensor = try loadInput(metadata.input)
-    let settings = metadata.training?.objective.relevance ?? RelevanceSettings()
+    let settings = metadata.relevance
     let result = try LRPFlex(settings: settings).heatmaps(of: classifier, input: tensor, explaining: explanation)
     let explained = result.explainedClasses?.first ?? 0
     let probabilities = try result.logits.softmax(dim: 1).floats()

@@ -7,6 +7,9 @@ struct ISNetD: AsyncParsableCommand {
     abstract: "Screens chest X-rays with a Faster ISNet and flags predictions that rest on the background.",
     discussion: "Not for clinical use: no model shipped with isnetd has been validated on patient data.",
     version: BuildInfo.versionText,
-    subcommands: [SelfCheck.self, Inspect.self, Explain.self, Train.self, Segment.self, TrainSegmenter.self, Synth.self, Experiment.self]
+    subcommands: [
+      SelfCheck.self, Classify.self, BundleCommand.self, Inspect.self, Explain.self, Train.self, Segment.self, TrainSegmenter.self,
+      Synth.self, Experiment.self,
+    ]
   )
 }

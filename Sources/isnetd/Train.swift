@@ -65,7 +65,7 @@ struct Train: ParsableCommand {
     }
     let dataDescription = DataDescription(fingerprint: try training.fingerprint(), trainingImages: training.count,
                                           validationImages: validation.count, notes: notes)
-    let version = Self.modelVersion(variant: variant)
+    let version = ModelVersion.make(variant.rawValue)
     let checkpoint = Checkpoint(path: out)
     let stop = StopSignal(message: "stopping after this step; the best epoch is kept")
     let progress = ProgressPrinter()
@@ -109,15 +109,6 @@ struct Train: ParsableCommand {
         + "\(summary.fullImageMasks) all-ones, \(summary.excluded.count) images left out")
     }
     return (loaded.dataset, summary)
-  }
-
-  /// "20261129T105501Z-selective": sortable, unique per run, and says what was trained.
-  static func modelVersion(variant: Variant, date: Date = Date()) -> String {
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-    return "\(formatter.string(from: date))-\(variant.rawValue)"
   }
 }
 

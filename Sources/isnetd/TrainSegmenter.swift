@@ -84,7 +84,7 @@ struct TrainSegmenter: ParsableCommand {
       validationImages: validation.dataset.count,
       notes: ["masks": "drawn <name>.mask.png only",
               "skippedWithoutMask": "\(training.skipped) training, \(validation.skipped) validation"])
-    let version = Self.modelVersion()
+    let version = ModelVersion.make("unet")
     let checkpoint = Checkpoint(path: out)
     let stop = StopSignal(message: "stopping after this step; the best epoch is kept")
     let progress = SegmenterProgressPrinter()
@@ -117,15 +117,6 @@ struct TrainSegmenter: ParsableCommand {
                  best.epoch, best.validation.meanDice, best.validation.medianDice, best.validation.minimumDice,
                  checkpoint.weightsPath))
     if result.stoppedEarly { throw ExitCode(130) }
-  }
-
-  /// "20261129T105501Z-unet": sortable, unique per run, and says what was trained.
-  static func modelVersion(date: Date = Date()) -> String {
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-    return "\(formatter.string(from: date))-unet"
   }
 }
 

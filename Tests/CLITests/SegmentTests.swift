@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Screening
 import Testing
 import TestSupport
 

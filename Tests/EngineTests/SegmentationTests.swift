@@ -14,10 +14,6 @@ enum LungPhantomData {
     }
     return try InMemoryDataset(samples: samples, imageShape: [1, size, size])
   }
-
-  static func lungFractions(_ dataset: InMemoryDataset) -> [Double] {
-    dataset.samples.map { sample in Double(sample.mask.filter { $0 > 0.5 }.count) / Double(sample.mask.count) }
-  }
 }
 
 /// A segmenter whose logits say "foreground" exactly where the input is above 0.5 (or nowhere).
@@ -39,7 +35,6 @@ final class TrainedLungSegmenter: @unchecked Sendable {
   let model: any Segmenter
   let result: SegmenterTrainingResult
   let seconds: Double
-  let trainingArea: LungAreaRange
 
   static let shared = Result { try TrainedLungSegmenter() }
 
@@ -58,15 +53,6 @@ final class TrainedLungSegmenter: @unchecked Sendable {
     seconds = Double((clock.now - start).components.seconds)
     self.model = model
     self.result = result
-    trainingArea = LungAreaRange(fractions: LungPhantomData.lungFractions(training))!
-  }
-
-  /// The cleaned mask and verdict for one size x size image in [0, 1].
-  func assess(_ image: [Float]) throws -> (mask: BinaryMask, assessment: LungMaskAssessment) {
-    let input = try Tensor(image, shape: [1, 1, Self.size, Self.size])
-    let probabilities = try model.probabilities(input).floats()
-    return LungMaskRules().clean(probabilities: GrayImage(width: Self.size, height: Self.size, pixels: probabilities),
-                                 trainingRange: trainingArea)
   }
 }
 
@@ -228,32 +214,6 @@ struct SegmentationTests {
     #expect(Swift.abs(again.metrics.meanDice - best.validation.meanDice) < 1e-9)
   }
 
-  @Test("the implausible-mask detector passes a held-out chest image and fires on a blank and on a non-chest image")
-  func detectorOnTrainedModel() throws {
-    let trained = try TrainedLungSegmenter.shared.get()
-    let size = TrainedLungSegmenter.size
-    let chest = try trained.assess(LungPhantom(width: size, height: size, seed: 424_242).image)
-    print("held-out chest: \(chest.assessment)")
-    #expect(chest.assessment.isPlausible, "\(chest.assessment)")
-    #expect(chest.assessment.lungAreas.count == 2)
-
-    let blank = try trained.assess([Float](repeating: 0, count: size * size))
-    print("blank: \(blank.assessment)")
-    #expect(!blank.assessment.isPlausible, "\(blank.assessment)")
-
-    // Not a chest: a smooth ramp with bright and dark discs (a phantom of coins on a plate).
-    var coins = (0..<(size * size)).map { Float($0 % size + $0 / size) / Float(2 * size) }
-    for (cx, cy, r, value) in [(16.0, 14.0, 7.0, Float(0.05)), (45.0, 20.0, 9.0, 0.95), (30.0, 46.0, 11.0, 0.1), (52.0, 52.0, 6.0, 0.9)] {
-      for pixel in coins.indices {
-        let (x, y) = (Double(pixel % size) + 0.5, Double(pixel / size) + 0.5)
-        if (x - cx) * (x - cx) + (y - cy) * (y - cy) < r * r { coins[pixel] = value }
-      }
-    }
-    let nonChest = try trained.assess(coins)
-    print("non-chest: \(nonChest.assessment)")
-    #expect(!nonChest.assessment.isPlausible, "\(nonChest.assessment)")
-  }
-
   @Test("training stops on request, keeps the best epoch, and repeats exactly for a seed")
   func stopAndDeterminism() throws {
     Torch.threads = 1
@@ -278,84 +238,5 @@ struct SegmentationTests {
     let stopped = try run(stopAfter: 3)
     #expect(stopped.stoppedEarly && stopped.history.count == 1)
     #expect(stopped.best?.epoch == 1)
-  }
-}
-
-@Suite("Lung mask plausibility")
-struct LungMaskPlausibilityTests {
-  static let size = 96
-  static let range = LungAreaRange(minimum: 0.15, maximum: 0.3, mean: 0.22, count: 10)
-
-  /// Probabilities `inside` within the ellipses (centre x, centre y, radius x, radius y, as fractions of
-  /// the side) and `outside` elsewhere.
-  func probabilities(_ ellipses: [(Double, Double, Double, Double)], inside: Float = 0.98, outside: Float = 0.01) -> GrayImage {
-    let size = Self.size
-    return GrayImage(width: size, height: size, pixels: (0..<(size * size)).map { index in
-      let (u, v) = ((Double(index % size) + 0.5) / Double(size), (Double(index / size) + 0.5) / Double(size))
-      let hit = ellipses.contains { e in Foundation.pow((u - e.0) / e.2, 2) + Foundation.pow((v - e.1) / e.3, 2) < 1 }
-      return hit ? inside : outside
-    })
-  }
-
-  let lungs = [(0.3, 0.45, 0.14, 0.3), (0.7, 0.45, 0.14, 0.3)]
-
-  @Test("two side-by-side lungs of a usual size are plausible, with their areas and a high quality")
-  func plausible() {
-    let (mask, assessment) = LungMaskRules().clean(probabilities: probabilities(lungs), trainingRange: Self.range)
-    #expect(assessment.isPlausible, "\(assessment.reasons)")
-    #expect(assessment.lungAreas.count == 2 && assessment.lungPixels == mask.foregroundCount)
-    #expect(Swift.abs(assessment.areaFraction - Double(mask.foregroundCount) / Double(Self.size * Self.size)) < 1e-12)
-    #expect(assessment.quality > 0.95 && assessment.discardedFraction == 0)
-  }
-
-  @Test("each rule fires with its reason", arguments: [
-    ("blank", [ImplausibilityReason.noLungs]),
-    ("one lung", [.oneLung]),
-    ("stacked", [.lungsNotSideBySide]),
-    ("whole image", [.oneLung, .areaAboveTrainingRange]),
-    ("small lungs", [.areaBelowTrainingRange]),
-    ("speckled", [.fragmented]),
-    ("unsure", [.lowConfidence]),
-  ])
-  func rules(_ parameters: (String, [ImplausibilityReason])) {
-    let image: GrayImage
-    switch parameters.0 {
-    case "blank": image = probabilities([])
-    case "one lung": image = probabilities([(0.5, 0.45, 0.2, 0.32)])
-    case "stacked": image = probabilities([(0.5, 0.25, 0.25, 0.15), (0.5, 0.72, 0.25, 0.15)])
-    case "whole image": image = probabilities([], outside: 0.9)
-    case "small lungs": image = probabilities([(0.3, 0.45, 0.05, 0.1), (0.7, 0.45, 0.05, 0.1)])
-    case "speckled":
-      var speckled = probabilities([(0.3, 0.45, 0.1, 0.22), (0.7, 0.45, 0.1, 0.22)])
-      for y in stride(from: 2, to: Self.size, by: 4) {
-        for x in stride(from: 2, to: Self.size, by: 4) where speckled[x, y] < 0.5 { speckled[x, y] = 0.6 }
-      }
-      image = speckled
-    default: image = probabilities(lungs, inside: 0.56, outside: 0.44)
-    }
-    let assessment = LungMaskRules().clean(probabilities: image, trainingRange: Self.range).assessment
-    #expect(assessment.reasons == parameters.1, "\(parameters.0): \(assessment)")
-    #expect(!assessment.isPlausible)
-  }
-
-  @Test("the clean-up keeps the two largest regions and fills their holes")
-  func cleanUp() {
-    var image = probabilities(lungs + [(0.5, 0.9, 0.02, 0.02)])
-    for y in 40...44 { for x in 26...30 { image[x, y] = 0.1 } }  // a hole in the left lung
-    let (mask, assessment) = LungMaskRules().clean(probabilities: image, trainingRange: Self.range)
-    #expect(mask[28, 42] && !mask[48, 86])
-    #expect(mask.components().components.count == 2)
-    #expect(assessment.discardedFraction > 0 && assessment.isPlausible)
-  }
-
-  @Test("without a recorded training range the chest default applies; the range of fractions is their extremes")
-  func defaultRange() {
-    let image = probabilities([(0.3, 0.45, 0.07, 0.12), (0.7, 0.45, 0.07, 0.12)])  // about 5 % of the image
-    #expect(LungMaskRules().clean(probabilities: image, trainingRange: nil).assessment.isPlausible)
-    #expect(LungMaskRules().clean(probabilities: image, trainingRange: Self.range).assessment.reasons == [.areaBelowTrainingRange])
-    let measured = LungAreaRange(fractions: [0.3, 0.1, 0.2])
-    #expect(measured?.minimum == 0.1 && measured?.maximum == 0.3 && measured?.count == 3)
-    #expect(Swift.abs((measured?.mean ?? 0) - 0.2) < 1e-12)
-    #expect(LungAreaRange(fractions: []) == nil)
   }
 }

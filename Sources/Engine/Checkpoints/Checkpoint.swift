@@ -1,5 +1,5 @@
 import Durable
-import Foundation
+public import Foundation
 import Safetensors
 import Torch
 
@@ -102,14 +102,14 @@ public struct Checkpoint {
     }
   }
 
-  static let encoder: JSONEncoder = {
+  public static let encoder: JSONEncoder = {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     encoder.dateEncodingStrategy = .iso8601
     return encoder
   }()
 
-  static let decoder: JSONDecoder = {
+  public static let decoder: JSONDecoder = {
     let decoder = JSONDecoder()
     decoder.dateDecodingStrategy = .iso8601
     return decoder

@@ -125,3 +125,9 @@ public struct SegmentationMetadata: Codable, Sendable, Equatable {
     self.history = history
   }
 }
+
+extension CheckpointMetadata {
+  /// The LRP settings the model's heatmaps are computed with: those it was trained with, so screening
+  /// explains a prediction the way training penalised it; the engine's defaults for imported weights.
+  public var relevance: RelevanceSettings { training?.objective.relevance ?? RelevanceSettings() }
+}

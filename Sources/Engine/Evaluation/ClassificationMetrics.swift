@@ -19,16 +19,20 @@ public struct Summary: Codable, Sendable, Equatable {
   public init?(_ values: [Double]) {
     guard !values.isEmpty else { return nil }
     let sorted = values.sorted()
-    func quantile(_ q: Double) -> Double {
-      let position = q * Double(sorted.count - 1)
-      let lower = Int(position.rounded(.down))
-      let upper = Swift.min(lower + 1, sorted.count - 1)
-      return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - Double(lower))
-    }
     mean = values.reduce(0, +) / Double(values.count)
-    median = quantile(0.5)
-    p90 = quantile(0.9)
+    median = Self.quantile(sorted, 0.5)
+    p90 = Self.quantile(sorted, 0.9)
     count = values.count
+  }
+
+  /// The `q`-quantile (0...1) of ascending `sorted` values by linear interpolation between the two
+  /// nearest ranks (NumPy's default "linear" method).
+  public static func quantile(_ sorted: [Double], _ q: Double) -> Double {
+    precondition(!sorted.isEmpty && (0...1).contains(q), "a quantile in [0, 1] of at least one value")
+    let position = q * Double(sorted.count - 1)
+    let lower = Int(position.rounded(.down))
+    let upper = Swift.min(lower + 1, sorted.count - 1)
+    return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - Double(lower))
   }
 }
 

@@ -1,5 +1,6 @@
-/// A 5 x 7 pixel font for burned-in annotations (letters, digits and a little punctuation), built in
-/// so that no font file is needed. Each glyph occupies a 6 x 8 cell: one column and one row of spacing.
+/// A 5 x 7 pixel font for burned-in text (letters, digits and a little punctuation), built in so that
+/// no font file is needed: phantom markers, report pictures and charts all draw
+/// with it. Each glyph occupies a 6 x 8 cell: one column and one row of spacing.
 public enum BitmapFont {
   static let glyphWidth = 5
   static let glyphHeight = 7
@@ -28,6 +29,11 @@ public enum BitmapFont {
       "-": "00000 00000 00000 11111 00000 00000 00000", ".": "00000 00000 00000 00000 00000 01100 01100",
       ":": "00000 01100 01100 00000 01100 01100 00000", "/": "00000 00001 00010 00100 01000 10000 00000",
       "^": "00100 01010 10001 00000 00000 00000 00000", " ": "00000 00000 00000 00000 00000 00000 00000",
+      "(": "00010 00100 01000 01000 01000 00100 00010", ")": "01000 00100 00010 00010 00010 00100 01000",
+      ",": "00000 00000 00000 00000 01100 00100 01000", "=": "00000 00000 11111 00000 11111 00000 00000",
+      "%": "11000 11001 00010 00100 01000 10011 00011", "+": "00000 00100 00100 11111 00100 00100 00000",
+      "<": "00010 00100 01000 10000 01000 00100 00010", ">": "01000 00100 00010 00001 00010 00100 01000",
+      "_": "00000 00000 00000 00000 00000 00000 11111", "'": "00100 00100 01000 00000 00000 00000 00000",
     ]
     return table.mapValues { rows in rows.split(separator: " ").map { UInt8($0, radix: 2)! } }
   }()
