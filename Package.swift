@@ -42,7 +42,7 @@ let package = Package(
     ),
     .target(
       name: "CDCMTK",
-      linkerSettings: ["dcmjpeg", "dcmjpls", "dcmdata", "oflog", "ofstd", "stdc++"].map { .linkedLibrary($0) }
+      linkerSettings: ["dcmsr", "dcmjpeg", "dcmjpls", "dcmdata", "oflog", "ofstd", "stdc++"].map { .linkedLibrary($0) }
     ),
     // JPEG 2000 frames, which DCMTK's free toolkit cannot decode, go to OpenJPEG through this C shim.
     .target(name: "COpenJPEG", linkerSettings: [.linkedLibrary("openjp2")]),

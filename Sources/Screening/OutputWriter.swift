@@ -95,8 +95,10 @@ public struct OutputWriter {
     var files: [(name: String, bytes: Data)] = []
     if case .analysed(let analysis) = result.outcome, let image = result.image {
       var start = clock.now
-      if selection.overlay {
-        files.append((names.overlay, Data(try overlay.render(image: image, analysis: analysis, report: report).encoded())))
+      let picture = selection.overlay || selection.dicom ? overlay.render(image: image, analysis: analysis, report: report) : nil
+      if selection.overlay, let picture {
+        let png = try PNGImage(width: picture.width, height: picture.height, format: .rgb, pixels: picture.pixels)
+        files.append((names.overlay, Data(try png.encoded())))
         outputs.overlay = names.overlay
       }
       if selection.lungMask {
@@ -108,7 +110,12 @@ public struct OutputWriter {
         files.append((names.relevance, try relevanceFile(analysis, image: image, report: report)))
         outputs.relevance = names.relevance
       }
-      //DICOMOUTPUTS
+      if selection.dicom, let picture, let metadata = result.metadata {
+        let results = DICOMResults(report: report, metadata: metadata, sourcePath: result.file.path)
+        files.append((names.dicomSR, try results.structuredReport()))
+        files.append((names.dicomSC, try results.secondaryCapture(picture)))
+        (outputs.dicomSr, outputs.dicomSc) = (names.dicomSR, names.dicomSC)
+      }
       result.timing.render = seconds(since: start, clock)
       start = clock.now
       for file in files { try AtomicFile.write(file.bytes, to: path(file.name)) }

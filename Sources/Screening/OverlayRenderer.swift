@@ -1,7 +1,6 @@
 import DICOM
 import Foundation
 public import Imaging
-public import PNG
 
 /// The picture of one screened image: the X-ray windowed for viewing at its own aspect ratio (longest
 /// side `longestSide`), the relevance of the predicted class over it (red: evidence for, blue:
@@ -26,7 +25,7 @@ public struct OverlayRenderer: Sendable {
   }
 
   /// The picture of `analysis` for `image`, its legend made from `report`.
-  public func render(image: PreparedImage, analysis: Analysis, report: Report) throws -> PNGImage {
+  public func render(image: PreparedImage, analysis: Analysis, report: Report) -> RGBCanvas {
     let source = image.decoded.image
     let scale = Double(longestSide) / Double(Swift.max(source.width, source.height))
     let width = Swift.max(1, Int((Double(source.width) * scale).rounded()))
@@ -53,7 +52,7 @@ public struct OverlayRenderer: Sendable {
       let textScale = BitmapFont.size(of: line.text, scale: 2).width + 16 <= width ? 2 : 1
       canvas.text(line.text, x: 8, y: height + 8 + index * lineHeight + (textScale == 1 ? 4 : 0), scale: textScale, colour: line.colour)
     }
-    return try PNGImage(width: canvas.width, height: canvas.height, format: .rgb, pixels: canvas.pixels)
+    return canvas
   }
 
   /// The file's first VOI window (in the decoded polarity) when it has a usable one, else the

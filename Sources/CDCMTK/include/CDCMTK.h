@@ -144,6 +144,49 @@ void cdcm_put_uint16(CDcmFile *file, uint16_t group, uint16_t element, uint16_t 
 /// Puts native Pixel Data (7FE0,0010) of `count` 16-bit samples, VR OW, into the dataset of `file`
 /// (DcmItem::putAndInsertUint16Array).
 void cdcm_put_pixel_data16(CDcmFile *file, const uint16_t *samples, size_t count, CDcmStatus *status);
+/// Puts native Pixel Data (7FE0,0010) of `count` bytes, VR OB, into the dataset of `file`
+/// (DcmItem::putAndInsertUint8Array): 8-bit samples, such as an RGB picture.
+void cdcm_put_pixel_data8(CDcmFile *file, const uint8_t *bytes, size_t count, CDcmStatus *status);
+/// Puts a string value into item `item_index` of the sequence (sequence_group, sequence_element) of the
+/// dataset of `file`, creating the sequence and the item when missing (DcmItem::findOrCreateSequenceItem,
+/// then putAndInsertString with the data dictionary's VR).
+void cdcm_put_sequence_string(CDcmFile *file, uint16_t sequence_group, uint16_t sequence_element, uint32_t item_index,
+                              uint16_t group, uint16_t element, const char *value, CDcmStatus *status);
+/// Copies the element (group, element) of the dataset of `source` into the dataset of `target` (a deep
+/// copy, sequences included), replacing any there; nothing happens when `source` lacks it.
+void cdcm_copy_element(CDcmFile *target, const CDcmFile *source, uint16_t group, uint16_t element, CDcmStatus *status);
+
+/// A structured report document being built (DSRDocument). Owned by the caller: release with cdcm_sr_free.
+typedef struct CDcmSR CDcmSR;
+/// A new Comprehensive SR document with an empty tree.
+CDcmSR *cdcm_sr_create(CDcmStatus *status);
+void cdcm_sr_free(CDcmSR *sr);
+/// Adds a content item and moves the cursor to it (DSRDocumentSubTree::addContentItem, then
+/// setConceptName): after the current item, or below it (as its first child) when `below`. The
+/// relationship and value type are DICOM defined terms ("CONTAINS", "HAS OBS CONTEXT"; "CONTAINER",
+/// "TEXT", "CODE", "NUM", "IMAGE", "UIDREF"), the relationship ignored for the root. The concept
+/// name is a coded entry: code value, coding scheme designator, code meaning.
+void cdcm_sr_add_item(CDcmSR *sr, const char *relationship, const char *value_type, bool below, const char *code,
+                      const char *scheme, const char *meaning, CDcmStatus *status);
+/// Sets the current TEXT or UIDREF item's value (DSRContentItem::setStringValue).
+void cdcm_sr_set_text(CDcmSR *sr, const char *text, CDcmStatus *status);
+/// Sets the current CODE item's value (DSRContentItem::setCodeValue).
+void cdcm_sr_set_code(CDcmSR *sr, const char *code, const char *scheme, const char *meaning, CDcmStatus *status);
+/// Sets the current NUM item's value (a decimal string) and its unit, a coded entry
+/// (DSRContentItem::setNumericValue).
+void cdcm_sr_set_number(CDcmSR *sr, const char *value, const char *unit_code, const char *unit_scheme,
+                        const char *unit_meaning, CDcmStatus *status);
+/// Sets the current IMAGE item's reference (DSRContentItem::setImageReference).
+void cdcm_sr_set_image(CDcmSR *sr, const char *sop_class_uid, const char *sop_instance_uid, CDcmStatus *status);
+/// Moves the cursor to the current item's parent (DSRDocumentSubTree::goUp).
+void cdcm_sr_go_up(CDcmSR *sr, CDcmStatus *status);
+/// Adds an instance to the Current Requested Procedure Evidence Sequence.
+void cdcm_sr_add_evidence(CDcmSR *sr, const char *study_uid, const char *series_uid, const char *sop_class_uid,
+                          const char *sop_instance_uid, CDcmStatus *status);
+/// Writes the document into a new file (DSRDocument::write into its dataset), to be completed with
+/// cdcm_put_* and written with cdcm_save. Owned by the caller: release with cdcm_close.
+CDcmFile *cdcm_sr_write(CDcmSR *sr, CDcmStatus *status);
+
 /// Writes the dataset of `file` to `path` as a Part 10 file (DcmFileFormat::saveFile, file meta
 /// information created) in transfer syntax `transfer_syntax_uid`. An encapsulated transfer syntax is
 /// first reached with DcmDataset::chooseRepresentation through the registered encoder
