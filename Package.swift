@@ -53,8 +53,9 @@ let package = Package(
     .target(name: "Durable", swiftSettings: strictSwift),
     .target(name: "Torch", dependencies: ["CTorch"], swiftSettings: strictSwift),
     .target(name: "Imaging", swiftSettings: strictSwift),
-    // Synthetic chest X-ray phantoms: anatomy, findings, background markers, lung masks (pure Swift).
-    .target(name: "Phantoms", dependencies: ["Imaging"], swiftSettings: strictSwift),
+    // Synthetic chest X-ray phantoms: anatomy, findings, background markers, lung masks, and their
+    // DICOM files and masks on disk.
+    .target(name: "Phantoms", dependencies: ["Imaging", "DICOM", "PNG", "Durable"], swiftSettings: strictSwift),
     .target(name: "DICOM", dependencies: ["CDCMTK", "COpenJPEG", "Imaging"], swiftSettings: strictSwift),
     .target(name: "PNG", dependencies: ["CPNG"], swiftSettings: strictSwift),
     .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strictSwift),

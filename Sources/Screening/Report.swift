@@ -274,6 +274,34 @@ extension Report {
     }
   }
 
+  private enum CodingKeys: String, CodingKey {
+    case schemaVersion, notice, isnetdVersion, createdAt, verdict, shortcutSuspected, explanation, input, model
+    case classification, shortcutChecks, lungMask, problem, warnings, outputs, timing, patient
+  }
+
+  /// The top-level keys are always present, `null` when they do not apply (nested optional values are
+  /// left out instead), so a consumer can rely on `shortcut_suspected` and its siblings.
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(schemaVersion, forKey: .schemaVersion)
+    try container.encode(notice, forKey: .notice)
+    try container.encode(isnetdVersion, forKey: .isnetdVersion)
+    try container.encode(createdAt, forKey: .createdAt)
+    try container.encode(verdict, forKey: .verdict)
+    try container.encode(shortcutSuspected, forKey: .shortcutSuspected)
+    try container.encode(explanation, forKey: .explanation)
+    try container.encode(input, forKey: .input)
+    try container.encode(model, forKey: .model)
+    try container.encode(classification, forKey: .classification)
+    try container.encode(shortcutChecks, forKey: .shortcutChecks)
+    try container.encode(lungMask, forKey: .lungMask)
+    try container.encode(problem, forKey: .problem)
+    try container.encode(warnings, forKey: .warnings)
+    try container.encode(outputs, forKey: .outputs)
+    try container.encode(timing, forKey: .timing)
+    try container.encodeIfPresent(patient, forKey: .patient)
+  }
+
   /// The report as pretty-printed JSON with sorted keys; every number is finite by construction (the
   /// pipeline refuses non-finite network outputs), so encoding cannot fail on a value.
   public func encoded() throws -> Data {
