@@ -107,9 +107,13 @@ let package = Package(
     .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(
-      name: "ScreeningTests", dependencies: ["Screening", "Engine", "Imaging", "DICOM", "PNG", "Torch", "Phantoms", "TestSupport"],
+      name: "ScreeningTests",
+      dependencies: ["Screening", "Engine", "Imaging", "DICOM", "PNG", "Torch", "Phantoms", "Safetensors", "TestSupport"],
       swiftSettings: strictSwift),
-    .testTarget(name: "CLITests", dependencies: ["isnetd", "Engine", "Imaging", "Safetensors", "Torch", "TestSupport", "Phantoms", "DICOM", "PNG"], swiftSettings: strictSwift),
+    .testTarget(
+      name: "CLITests",
+      dependencies: ["isnetd", "Engine", "Imaging", "Safetensors", "Torch", "TestSupport", "Phantoms", "DICOM", "PNG", "Screening"],
+      swiftSettings: strictSwift),
   ],
   cxxLanguageStandard: .cxx17
 )

@@ -338,13 +338,15 @@ extension Report {
 
 extension Report.Timing {
   init(_ timing: StageTiming, batchSize: Int) {
-    intakeMs = timing.intake * 1000
-    segmentMs = timing.segment * 1000
-    classifyMs = timing.classify * 1000
-    backgroundChecksMs = timing.backgroundChecks * 1000
-    renderMs = timing.render * 1000
-    writeMs = timing.write * 1000
-    totalMs = timing.total * 1000
+    // Milliseconds to the microsecond.
+    func milliseconds(_ seconds: Double) -> Double { (seconds * 1_000_000).rounded() / 1000 }
+    intakeMs = milliseconds(timing.intake)
+    segmentMs = milliseconds(timing.segment)
+    classifyMs = milliseconds(timing.classify)
+    backgroundChecksMs = milliseconds(timing.backgroundChecks)
+    renderMs = milliseconds(timing.render)
+    writeMs = milliseconds(timing.write)
+    totalMs = milliseconds(timing.total)
     self.batchSize = batchSize
   }
 }

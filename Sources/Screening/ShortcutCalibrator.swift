@@ -33,6 +33,9 @@ public struct ShortcutCalibrator: Sendable {
     guard folder.classNames == pipeline.models.classNames else {
       throw CalibrationError("the calibration folder's classes \(folder.classNames) are not the model's \(pipeline.models.classNames)")
     }
+    guard folder.items.count >= minimumImages else {
+      throw CalibrationError("\(folder.root) holds \(folder.items.count) images; at least \(minimumImages) correctly classified ones with a plausible lung mask are needed")
+    }
     var fingerprint = SHA256()
     var assessed: [(label: Int, analysis: Analysis)] = []
     let chunk = pipeline.options.batchSize * 4

@@ -113,25 +113,3 @@ enum BundleOption {
     return found
   }
 }
-
-/// An output folder checked before long work: created when missing (its parent must exist), and
-/// writable.
-enum OutputFolder {
-  static func prepare(_ path: String) throws {
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-      guard isDirectory.boolValue else { throw ValidationError("\(path) exists and is not a folder") }
-    } else {
-      let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
-      guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw ValidationError("cannot create \(path): the folder \(parent) does not exist")
-      }
-      do {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-      } catch {
-        throw ValidationError("cannot create \(path): permission denied or read-only file system")
-      }
-    }
-    guard FileManager.default.isWritableFile(atPath: path) else { throw ValidationError("\(path) is not writable") }
-  }
-}

@@ -41,6 +41,7 @@ struct Experiment: ParsableCommand {
 
   func run() throws {
     runtime.apply()
+    try OutputFolder.prepare(out)
     let preprocessing = Preprocessing(width: size, height: size)
     let loader = InputLoader(preprocessing: preprocessing, channels: 1)
     let splits = [ShortcutExperiment.trainingSplit, ShortcutExperiment.validationSplit] + ShortcutExperiment.testSplits
@@ -69,7 +70,6 @@ struct Experiment: ParsableCommand {
         progress.report(event)
       }, shouldStop: { stop.isRequested })
 
-    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
     let command = (["isnetd"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
     let report = ExperimentReport.markdown(results: results, command: command, configuration: configuration,
                                            dataDescription: "Data: \(data) (see its manifest.json for the generator's seed and parameters).")

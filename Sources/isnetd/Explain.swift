@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Imaging
 import Safetensors
 import Screening
 import Torch
@@ -15,7 +16,10 @@ struct Explain: ParsableCommand {
       .safetensors file holding one tensor ([C,H,W] or [1,C,H,W]) or a raw little-endian .f32 file of \
       C x H x W values. The output holds "logits" [1,K], "heatmap" [1,C,H,W] (relevance at the model's \
       input size) and "input" [1,C,H,W]; its metadata names the model version, the explained class and \
-      the LRP settings. Not for clinical use.
+      the LRP settings. A DICOM file goes through the screening pipeline's intake: the acceptance rules \
+      apply (a lateral view is refused with its code), and the metadata gives the image's size \
+      ("sourceSize") and where it lies in the model input ("content": x, y, width, height). Not for \
+      clinical use.
       """)
 
   @Option(help: "Model checkpoint (the .safetensors file, its .json sidecar, or their common stem).")
@@ -40,7 +44,8 @@ struct Explain: ParsableCommand {
     } else {
       explanation = .predicted
     }
-    let tensor = try loadInput(metadata.input)
+    var geometry: LetterboxGeometry?
+    let tensor = try loadInput(metadata.input, geometry: &geometry)
     let settings = metadata.relevance
     let result = try LRPFlex(settings: settings).heatmaps(of: classifier, input: tensor, explaining: explanation)
     let explained = result.explainedClasses?.first ?? 0
@@ -55,6 +60,10 @@ struct Explain: ParsableCommand {
       "batchNormRelevance": settings.batchNorm.rawValue,
       "notice": "not for clinical use",
     ])
+    if let geometry {
+      file.metadata["sourceSize"] = "\(geometry.sourceWidth)x\(geometry.sourceHeight)"
+      file.metadata["content"] = "\(geometry.contentX),\(geometry.contentY),\(geometry.contentWidth),\(geometry.contentHeight)"
+    }
     file["logits"] = try SafetensorsTensor(result.logits.floats(), shape: result.logits.shape)
     let heatmap = try result.maps.squeezed(1)
     file["heatmap"] = try SafetensorsTensor(heatmap.floats(), shape: heatmap.shape)
@@ -67,8 +76,9 @@ struct Explain: ParsableCommand {
     print("explained \(metadata.classNames[explained]); wrote \(out) (not for clinical use)")
   }
 
-  /// The model input as [1, C, H, W]: from a tensor file, or decoded and preprocessed from DICOM.
-  private func loadInput(_ description: InputDescription) throws -> Tensor {
+  /// The model input as [1, C, H, W]: from a tensor file, or decoded and preprocessed from DICOM (then
+  /// `geometry` says where the image lies in it).
+  private func loadInput(_ description: InputDescription, geometry: inout LetterboxGeometry?) throws -> Tensor {
     let shape = [1, description.channels, description.height, description.width]
     let count = shape.reduce(1, *)
     if input.hasSuffix(".safetensors") {
@@ -91,6 +101,20 @@ struct Explain: ParsableCommand {
       }
       return try Tensor(values, shape: shape)
     }
-    return try InputLoader(preprocessing: description.preprocessing, channels: description.channels).load(path: input).tensor
+    // A DICOM file goes through the screening pipeline's intake: acceptance rules, decoding, the input rule.
+    switch ImageIntake(input: description).prepare(input) {
+    case .prepared(let image):
+      geometry = image.classifierInput.geometry
+      return try InputLoader(preprocessing: description.preprocessing, channels: description.channels)
+        .modelTensor(image.classifierInput)
+    case .refused(_, _, let problem):
+      throw ExplainFailure(problem: problem)
+    }
   }
+}
+
+/// A DICOM input that cannot be explained: not screened by the acceptance rules, or unreadable.
+struct ExplainFailure: Error, CustomStringConvertible {
+  let problem: Problem
+  var description: String { problem.description }
 }

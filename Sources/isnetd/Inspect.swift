@@ -1,6 +1,7 @@
 import ArgumentParser
 import DICOM
 import Foundation
+import Screening
 
 /// Prints what isnetd reads from DICOM files: metadata, the acceptance verdict and the decode outcome,
 /// or the error code and its sentence. Never prints patient fields.
@@ -170,17 +171,6 @@ struct InspectReport {
 
 /// The JSON form of an ``InspectReport``.
 private struct JSONReport: Encodable {
-  struct Problem: Encodable {
-    let code: String
-    let sentence: String
-    let detail: String
-    init(_ error: DICOMError) {
-      code = error.code.rawValue
-      sentence = error.code.sentence
-      detail = error.message
-    }
-  }
-
   struct Screening: Encodable {
     let screened: Bool
     let reason: Problem?

@@ -47,8 +47,8 @@ struct Segment: ParsableCommand {
 
   func run() throws {
     runtime.apply()
+    try OutputFolder.prepare(out)
     let segmenter = try LungSegmenter(checkpoint: model, options: LungSegmenter.Options(dilationMargin: margin))
-    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
     var failures = 0
     for file in files {
       let maskPath = URL(fileURLWithPath: out).appendingPathComponent("\(Self.stem(file)).mask.png").path
@@ -143,17 +143,11 @@ private struct SegmentReport: Encodable {
 
 /// A file that could not be segmented, as `segment --json` prints it.
 private struct SegmentFailure: Encodable {
-  struct Problem: Encodable {
-    let code: String
-    let sentence: String
-    let detail: String
-  }
-
   let file: String
   let error: Problem
 
   init(file: String, error: DICOMError) {
     self.file = file
-    self.error = Problem(code: error.code.rawValue, sentence: error.code.sentence, detail: error.message)
+    self.error = Problem(error)
   }
 }

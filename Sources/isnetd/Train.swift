@@ -41,6 +41,7 @@ struct Train: ParsableCommand {
 
   func run() throws {
     runtime.apply()
+    try OutputFolder.checkParent(of: out)
     let preprocessing = Preprocessing(width: size, height: size)
     let loader = InputLoader(preprocessing: preprocessing, channels: channels)
     let trainFolder = try LabeledFolder(root: "\(data)/train", classNames: classes.isEmpty ? nil : classes)

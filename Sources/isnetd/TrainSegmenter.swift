@@ -62,6 +62,7 @@ struct TrainSegmenter: ParsableCommand {
 
   func run() throws {
     runtime.apply()
+    try OutputFolder.checkParent(of: out)
     let preprocessing = Preprocessing(width: size, height: size)
     let loader = InputLoader(preprocessing: preprocessing, channels: 1)
     let training = try SegmentationData.load(LabeledFolder(root: "\(data)/train"), name: "train", loader: loader)

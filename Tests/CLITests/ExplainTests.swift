@@ -51,8 +51,9 @@ struct ExplainTests {
     let directory = try TemporaryDirectory()
     let (_, checkpoint) = try makeCheckpoint(in: directory)
     let dicom = directory.path("image.dcm")
-    try DICOMFixtures.writeMonochrome16(to: dicom, rows: 40, columns: 48, values: (0..<(40 * 48)).map { UInt16($0 * 13 % 4096) },
-                                        bitsStored: 12)
+    let values = (0..<(40 * 48)).map { UInt16($0 * 13 % 4096) }
+    try DICOMFixtures.writeMonochrome16(to: dicom, rows: 40, columns: 48, values: values, bitsStored: 12,
+                                        extraAttributes: DICOMFixtures.chestRadiographAttributes)
     let out = directory.path("explained.safetensors")
     try Command.run(isnetdExecutable, ["explain", "--model", checkpoint, "--input", dicom, "--out", out, "--threads", "1"])
     let file = try SafetensorsFile(path: out)
@@ -60,6 +61,16 @@ struct ExplainTests {
     #expect(input.count == 32 * 32)
     #expect(input.allSatisfy { (0...1).contains($0) })
     #expect(file.metadata["notice"] == "not for clinical use")
+    #expect(file.metadata["sourceSize"] == "48x40")
+    #expect(file.metadata["content"] == "0,2,32,27")
+
+    // The acceptance rules apply: a Secondary Capture is not a radiograph the model reads.
+    let secondaryCapture = directory.path("secondary-capture.dcm")
+    try DICOMFixtures.writeMonochrome16(to: secondaryCapture, rows: 40, columns: 48, values: values, bitsStored: 12)
+    let refused = #expect(throws: Command.Failure.self) {
+      try Command.run(isnetdExecutable, ["explain", "--model", checkpoint, "--input", secondaryCapture, "--out", out])
+    }
+    #expect(refused?.output.contains("modality_not_screened") == true)
 
     let error = #expect(throws: Command.Failure.self) {
       try Command.run(isnetdExecutable, ["explain", "--model", checkpoint, "--input", dicom, "--class", "covid", "--out", out])

@@ -31,6 +31,20 @@ struct TrainTests {
     _ = try Checkpoint(path: out).loadClassifier()
   }
 
+  @Test("train and train-segmenter refuse an output folder that does not exist before loading any data")
+  func outputCheckedFirst() throws {
+    let directory = try TemporaryDirectory()
+    let data = directory.path("data")
+    try LabeledDataFixtures.write(root: data, classes: ["a", "b"], perClass: ["train": 2, "validation": 1])
+    for command in ["train", "train-segmenter"] {
+      let error = #expect(throws: Command.Failure.self) {
+        try Command.run(isnetdExecutable, [command, "--data", data, "--out", directory.path("missing/model"), "--size", "32"])
+      }
+      #expect(error?.output.contains("the folder \(directory.path("missing")) does not exist") == true, "\(command)")
+      #expect(error?.output.contains("loading") == false, "\(command) checks its output before loading")
+    }
+  }
+
   @Test("a missing lung mask is a clear error for an ISNet")
   func missingMask() throws {
     let directory = try TemporaryDirectory()

@@ -77,4 +77,26 @@ struct CheckpointTests {
     #expect(actual.count == 727)
     #expect(actual == expected)
   }
+
+  @Test("the sidecar example in docs/engine.md decodes with the checkpoint loader and describes torchvision's DenseNet-121 with one channel and three classes")
+  func docsSidecarExample() throws {
+    let docs = try String(contentsOf: Repository.root.appendingPathComponent("docs/engine.md"), encoding: .utf8)
+    let section = try #require(docs.range(of: "### Converting torchvision weights"))
+    let block = try #require(docs[section.upperBound...].range(of: "```json\n"))
+    let end = try #require(docs[block.upperBound...].range(of: "```"))
+    let metadata = try Checkpoint.decoder.decode(CheckpointMetadata.self, from: Data(docs[block.upperBound..<end.lowerBound].utf8))
+    #expect(metadata.architecture == .denseNet(.densenet121(classCount: 3, inputChannels: 1)))
+    #expect(metadata.classNames.count == 3 && metadata.input.channels == 1 && metadata.weightsFingerprint.isEmpty)
+
+    let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/densenet121-state-dict.txt")
+    let torchvision = try String(contentsOf: fixture, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+      .map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
+    let state = try metadata.architecture.makeClassifier().state
+    #expect(state.map(\.name) == torchvision.map { String($0[0]) })
+    let changed: [String: [Int]] = ["features.conv0.weight": [64, 1, 7, 7], "classifier.weight": [3, 1024], "classifier.bias": [3]]
+    for (entry, line) in zip(state, torchvision) {
+      let expected = changed[entry.name] ?? line[1].split(separator: ",").compactMap { Int($0) }
+      #expect(entry.tensor.shape == expected, "\(entry.name)")
+    }
+  }
 }
