@@ -1,16 +1,17 @@
 extension LetterboxGeometry {
-  /// A mask at the source's size brought into the target: each content pixel takes the source pixel
+  /// A mask covering the source brought into the target: each content pixel takes the mask pixel
   /// under its centre (nearest neighbour keeps it binary), padding is background. The rule isnetd uses
-  /// for lung masks drawn on original images.
+  /// for lung masks drawn on original images. The mask is at the source's size, or on a grid of another
+  /// size covering the same image (a mask made at a smaller scale).
   public func letterbox(_ mask: BinaryMask) -> BinaryMask {
-    precondition(mask.width == sourceWidth && mask.height == sourceHeight, "the mask must have the source's size")
+    let (scaleX, scaleY) = (Double(mask.width) / Double(sourceWidth), Double(mask.height) / Double(sourceHeight))
     var result = BinaryMask(width: targetWidth, height: targetHeight)
     let columns = (0..<contentWidth).map { column in
-      Swift.min(Swift.max(Int(sourcePoint(fromTarget: Point(x: Double(contentX + column) + 0.5, y: 0)).x), 0), sourceWidth - 1)
+      Swift.min(Swift.max(Int(sourcePoint(fromTarget: Point(x: Double(contentX + column) + 0.5, y: 0)).x * scaleX), 0), mask.width - 1)
     }
     for row in 0..<contentHeight {
       let y = contentY + row
-      let sourceRow = Swift.min(Swift.max(Int(sourcePoint(fromTarget: Point(x: 0, y: Double(y) + 0.5)).y), 0), sourceHeight - 1)
+      let sourceRow = Swift.min(Swift.max(Int(sourcePoint(fromTarget: Point(x: 0, y: Double(y) + 0.5)).y * scaleY), 0), mask.height - 1)
       for (column, sourceColumn) in columns.enumerated() {
         result[contentX + column, y] = mask[sourceColumn, sourceRow]
       }

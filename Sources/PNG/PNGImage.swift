@@ -30,9 +30,11 @@ public struct PNGImage: Equatable, Sendable {
     self.pixels = pixels
   }
 
-  /// The PNG file bytes.
-  public func encoded() throws(PNGError) -> [UInt8] {
+  /// The PNG file bytes. `fast` asks libpng to favour speed over size (PNG_IMAGE_FLAG_FAST: cheaper
+  /// filtering and compression, a larger file), for pictures written on every screened image.
+  public func encoded(fast: Bool = false) throws(PNGError) -> [UInt8] {
     var image = makeHeader()
+    if fast { image.flags |= UInt32(PNG_IMAGE_FLAG_FAST) }
     var size: png_alloc_size_t = 0
     let stride = Int32(width * format.channels)
     let sized = pixels.withUnsafeBytes { png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, stride, nil) }

@@ -22,12 +22,25 @@ public struct LungSegmenter {
     public var dilationMargin: Double
     /// Clean-up and plausibility thresholds.
     public var rules: LungMaskRules
+    /// The mask's longer side in pixels: a larger image gets its mask on a grid of this size covering
+    /// it (the rules are fractions, so the verdict does not depend on it). nil: the image's own
+    /// geometry, which masks for training need.
+    public var maskLongestSide: Int?
 
     /// Options with isnetd's defaults.
-    public init(dilationMargin: Double = 0.02, rules: LungMaskRules = LungMaskRules()) {
+    public init(dilationMargin: Double = 0.02, rules: LungMaskRules = LungMaskRules(), maskLongestSide: Int? = nil) {
       precondition(dilationMargin >= 0 && dilationMargin.isFinite, "the dilation margin must be finite and not negative")
+      precondition(maskLongestSide.map { $0 > 0 } ?? true, "the mask has at least one pixel")
       self.dilationMargin = dilationMargin
       self.rules = rules
+      self.maskLongestSide = maskLongestSide
+    }
+
+    /// The mask's size for an image of `width` x `height`.
+    func maskSize(width: Int, height: Int) -> (width: Int, height: Int) {
+      guard let side = maskLongestSide, Swift.max(width, height) > side else { return (width, height) }
+      let scale = Double(side) / Double(Swift.max(width, height))
+      return (Swift.max(1, Int((Double(width) * scale).rounded())), Swift.max(1, Int((Double(height) * scale).rounded())))
     }
   }
 
@@ -96,9 +109,10 @@ public struct LungSegmenter {
         for x in 0..<width where !geometry.isContent(x: x, y: y) { values[y * width + x] = 0 }
       }
       let probabilities = GrayImage(width: width, height: height, pixels: values)
-      let (mask, assessment) = options.rules.clean(probabilities: geometry.mapToSource(probabilities),
+      let size = options.maskSize(width: geometry.sourceWidth, height: geometry.sourceHeight)
+      let (mask, assessment) = options.rules.clean(probabilities: geometry.mapToSource(probabilities, width: size.width, height: size.height),
                                                    trainingRange: trainingLungArea)
-      let radius = options.dilationMargin * Double(Swift.max(geometry.sourceWidth, geometry.sourceHeight))
+      let radius = options.dilationMargin * Double(Swift.max(size.width, size.height))
       return LungSegmentation(mask: mask, geometry: geometry, probabilities: probabilities, assessment: assessment,
                               dilationRadius: radius)
     }
@@ -107,7 +121,8 @@ public struct LungSegmenter {
 
 /// One image's lung mask, its measurements and its verdict.
 public struct LungSegmentation: Sendable {
-  /// The cleaned mask at the original image's geometry (true = lungs).
+  /// The cleaned mask covering the image (true = lungs): at the image's own geometry, or on the smaller
+  /// grid ``LungSegmenter/Options/maskLongestSide`` asks for.
   public let mask: BinaryMask
   /// How the image was fitted into the segmenter's input.
   public let geometry: LetterboxGeometry
@@ -115,11 +130,15 @@ public struct LungSegmentation: Sendable {
   public let probabilities: GrayImage
   /// Measurements and verdict of the cleaned mask.
   public let assessment: LungMaskAssessment
-  /// The background check's margin in original pixels.
+  /// The background check's margin in the mask's pixels.
   public let dilationRadius: Double
 
-  /// Lung pixels at the original geometry.
+  /// Lung pixels of the mask.
   public var lungPixels: Int { assessment.lungPixels }
+  /// The background check's margin in the original image's pixels.
+  public var sourceDilationRadius: Double {
+    dilationRadius * Double(Swift.max(geometry.sourceWidth, geometry.sourceHeight)) / Double(Swift.max(mask.width, mask.height))
+  }
   /// Lung pixels as a fraction of the image.
   public var areaFraction: Double { assessment.areaFraction }
   /// Soft Dice between the probabilities and the cleaned mask (see ``LungMaskAssessment/quality``).
@@ -129,11 +148,12 @@ public struct LungSegmentation: Sendable {
   /// Why it cannot, when it cannot.
   public var reasons: [ImplausibilityReason] { assessment.reasons }
 
-  /// The mask in the form training data and `LungMask.letterboxed(by:)` use (1 = lungs).
+  /// The mask in the form training data and `LungMask.letterboxed(by:)` use (1 = lungs); at the
+  /// image's own geometry only with the default ``LungSegmenter/Options/maskLongestSide``.
   public var lungMask: LungMask { LungMask(image: mask.grayImage()) }
 
-  /// The lungs grown by the dilation margin, at the original geometry: what the background check
-  /// counts as inside.
+  /// The lungs grown by the dilation margin, on the mask's grid: what the background check counts as
+  /// inside.
   public func backgroundCheckMask() -> BinaryMask {
     mask.dilated(radius: dilationRadius)
   }
@@ -141,8 +161,8 @@ public struct LungSegmentation: Sendable {
   /// The dilated mask letterboxed into a model's input (for example the classifier's, whose heatmap
   /// the background share is computed on): 1 inside, 0 outside and in the padding.
   public func backgroundCheckMask(letterboxedBy target: LetterboxGeometry) throws -> [Float] {
-    guard target.sourceWidth == mask.width, target.sourceHeight == mask.height else {
-      throw EngineError.invalidInput("the geometry is for a \(target.sourceWidth)x\(target.sourceHeight) image; the mask is \(mask.width)x\(mask.height)")
+    guard target.sourceWidth == geometry.sourceWidth, target.sourceHeight == geometry.sourceHeight else {
+      throw EngineError.invalidInput("the geometry is for a \(target.sourceWidth)x\(target.sourceHeight) image; the mask's is \(geometry.sourceWidth)x\(geometry.sourceHeight)")
     }
     return target.letterbox(backgroundCheckMask()).pixels.map { $0 ? 1 : 0 }
   }

@@ -41,13 +41,19 @@ public struct PipelineOptions: Sendable, Equatable {
   public var decodeOptions: DecodeOptions
   /// The most images that go through the networks together.
   public var batchSize: Int
+  /// The lung mask's longer side: masks of larger images are made, judged and written at this scale,
+  /// which costs a fraction of the full resolution (a 2,000 x 2,500 film has 6 times the pixels) and
+  /// changes neither the verdict (fractions) nor the background check (made at the model's 224 pixels).
+  /// nil: the image's own geometry.
+  public var maskLongestSide: Int?
 
   public init(acceptanceRules: AcceptanceRules = AcceptanceRules(), decodeOptions: DecodeOptions = DecodeOptions(),
-              batchSize: Int = 8) {
+              batchSize: Int = 8, maskLongestSide: Int? = 1024) {
     precondition(batchSize > 0, "a batch holds at least one image")
     self.acceptanceRules = acceptanceRules
     self.decodeOptions = decodeOptions
     self.batchSize = batchSize
+    self.maskLongestSide = maskLongestSide
   }
 }
 
@@ -70,6 +76,7 @@ public final class Pipeline {
   public let options: PipelineOptions
   public let intake: ImageIntake
   private let classifierLoader: InputLoader
+  private let segmenter: LungSegmenter
 
   public init(models: ScreeningModels, options: PipelineOptions = PipelineOptions()) {
     self.models = models
@@ -78,6 +85,9 @@ public final class Pipeline {
                          acceptanceRules: options.acceptanceRules, decodeOptions: options.decodeOptions)
     classifierLoader = InputLoader(preprocessing: models.input.preprocessing, channels: models.input.channels,
                                    decodeOptions: options.decodeOptions)
+    var segmenter = models.segmenter
+    segmenter.options.maskLongestSide = options.maskLongestSide
+    self.segmenter = segmenter
   }
 
   /// Intake and networks for `paths`, results in the same order.
@@ -124,7 +134,7 @@ public final class Pipeline {
     let clock = ContinuousClock()
     let count = Double(batch.count)
     var start = clock.now
-    let segmentations = try models.segmenter.segment(batch.map(\.segmenterInput))
+    let segmentations = try segmenter.segment(batch.map(\.segmenterInput))
     let segmentSeconds = seconds(since: start, clock) / count
 
     start = clock.now

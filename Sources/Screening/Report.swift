@@ -1,6 +1,7 @@
 public import DICOM
 import Engine
 public import Foundation
+import Imaging
 
 /// isnetd's version, written into every report and bundle.
 public let isnetdVersion = "0.1.0-dev"
@@ -131,8 +132,12 @@ public struct Report: Codable, Sendable, Equatable {
   public struct LungMaskSection: Codable, Sendable, Equatable {
     public var plausible: Bool
     public var reasons: [Reason]
+    /// The mask's size: the image's, or scaled down to the pipeline's mask size.
+    public var width: Int
+    public var height: Int
     /// Lung pixels as a fraction of the image.
     public var areaFraction: Double
+    /// Lung pixels of the mask.
     public var lungPixels: Int
     /// Pixels of the two kept regions, largest first.
     public var regions: [Int]
@@ -246,10 +251,11 @@ extension Report {
         prediction: classes[answer.predicted], confidence: answer.confidence,
         probabilities: zip(classes, answer.probabilities).map { ClassProbability(class: $0, probability: $1) })
       let assessment = analysis.segmentation.assessment
+      let mask = analysis.segmentation.mask
       lungMask = LungMaskSection(
         plausible: assessment.isPlausible, reasons: assessment.reasons.map { Reason(code: $0, sentence: $0.sentence) },
-        areaFraction: assessment.areaFraction, lungPixels: assessment.lungPixels, regions: assessment.lungAreas,
-        quality: assessment.quality, dilationRadiusPixels: analysis.segmentation.dilationRadius)
+        width: mask.width, height: mask.height, areaFraction: assessment.areaFraction, lungPixels: assessment.lungPixels,
+        regions: assessment.lungAreas, quality: assessment.quality, dilationRadiusPixels: analysis.segmentation.sourceDilationRadius)
       explanation = checks.explanation(for: analysis)
       problem = nil
       if let verdict = checks.verdict(for: analysis), let share = analysis.backgroundShare, let removal = analysis.backgroundRemoval {

@@ -1,5 +1,7 @@
 import DICOM
+import Dispatch
 import Foundation
+import Synchronization
 
 /// What became of one input file.
 public struct ScreenedFile: Sendable {
@@ -16,7 +18,14 @@ public struct ScreenedFile: Sendable {
 /// Screens files with a bundle and writes every input's outputs: the work of `isnetd classify`, and
 /// of each batch the daemon takes. Each file ends with a report (screened, not assessable, not
 /// screened, or its error) unless its outputs would replace files this run did not write.
-public final class Screener {
+///
+/// The three stages overlap: while the networks work on one batch, the next batch is read and decoded
+/// and the previous one's outputs are rendered and written (fsync waits included), so the CPU work
+/// around the networks hides behind them where cores allow.
+public final class Screener: @unchecked Sendable {
+  // @unchecked Sendable: every stored property is immutable after init. The networks run on the calling
+  // thread only; the intake and writing stages touch no shared state (a DICOM file, a decoded image and
+  // an output file each belong to one task).
   public let bundle: ModelBundle
   public let pipeline: Pipeline
   /// Where the outputs go; nil writes nothing (the reports are only returned).
@@ -35,53 +44,114 @@ public final class Screener {
     self.includePatientFields = includePatientFields
   }
 
-  /// Screens `paths` a batch at a time, calling `each` for every file in order as its outputs are written.
+  /// One batch after intake: the names of its outputs and why some files cannot have them.
+  private struct PlannedBatch: Sendable {
+    let paths: [String]
+    let intakes: [Intake]
+    let names: [OutputNames]
+    /// By index: files refused because their outputs exist.
+    let conflicts: [Int: Problem]
+  }
+
+  /// Screens `paths` a batch at a time and calls `each` for every file, in order, on the calling
+  /// thread, once its outputs are written.
   public func screen(_ paths: [String], each: (ScreenedFile) -> Void) {
-    var stemsWritten = Set<String>()
     let batchSize = pipeline.options.batchSize
-    for start in stride(from: 0, to: paths.count, by: batchSize) {
-      let chunk = Array(paths[start..<Swift.min(start + batchSize, paths.count)])
-      let intakes = chunk.map(pipeline.prepare)
-      // Outputs are checked before the networks run.
-      var conflicts: [Int: Problem] = [:]
-      var names: [OutputNames] = []
-      for (index, intake) in intakes.enumerated() {
-        let name: OutputNames
-        switch intake {
-        case .prepared(let image): name = OutputNames(for: image.file, sopInstanceUID: image.decoded.metadata.sopInstanceUID)
-        case .refused(let file, let metadata, _): name = OutputNames(for: file, sopInstanceUID: metadata?.sopInstanceUID)
-        }
-        names.append(name)
-        guard let writer else { continue }
-        if stemsWritten.contains(name.stem) {
-          conflicts[index] = Problem(ScreeningError(.outputExists, "another input of this run has the same outputs (\(name.stem)): the same file or the same SOP Instance UID"))
-        } else if !overwrite, let path = writer.existing(name).first {
-          conflicts[index] = Problem(ScreeningError(.outputExists, "\(path) exists; --force replaces it"))
-        } else {
-          stemsWritten.insert(name.stem)
-        }
+    let chunks = stride(from: 0, to: paths.count, by: batchSize).map { Array(paths[$0..<Swift.min($0 + batchSize, paths.count)]) }
+    guard !chunks.isEmpty else { return }
+    let intakeQueue = DispatchQueue(label: "isnetd.screener.intake")
+    let writeQueue = DispatchQueue(label: "isnetd.screener.write")
+    let finished = Mutex<[ScreenedFile]>([])
+    func drain() {
+      for file in finished.withLock({ files in defer { files.removeAll() }; return files }) { each(file) }
+    }
+
+    var stemsWritten = Set<String>()
+    var nextIntake: IntakeWork? = IntakeWork(chunks[0], pipeline.intake).started(on: intakeQueue)
+    var previousWrite: DispatchWorkItem?
+    for index in chunks.indices {
+      let intakes = nextIntake!.result()
+      nextIntake = index + 1 < chunks.count ? IntakeWork(chunks[index + 1], pipeline.intake).started(on: intakeQueue) : nil
+      let batch = plan(chunks[index], intakes, stemsWritten: &stemsWritten)
+      let ready = batch.intakes.indices.filter { batch.conflicts[$0] == nil }
+      let analysed = pipeline.run(ready.compactMap { batch.intakes[$0].prepared })
+      // One batch's outputs are written while the networks work on the next, never more.
+      previousWrite?.wait()
+      drain()
+      let write = DispatchWorkItem { [self] in
+        let files = finish(batch, analysed: analysed, batchSize: ready.count)
+        finished.withLock { $0.append(contentsOf: files) }
       }
-      let ready = intakes.indices.filter { conflicts[$0] == nil }
-      var analysed = pipeline.run(ready.compactMap { intakes[$0].prepared }).makeIterator()
-      for (index, intake) in intakes.enumerated() {
-        if let problem = conflicts[index] {
-          each(ScreenedFile(path: chunk[index], names: names[index], report: nil, problem: problem))
-          continue
-        }
-        let result: ScreeningResult
-        switch intake {
-        case .prepared: result = analysed.next()!
-        case .refused(let file, let metadata, let problem):
-          result = ScreeningResult(refused: file, metadata: metadata, problem: problem)
-        }
-        do {
-          let report = Report(result, bundle: bundle, batchSize: ready.count, includePatientFields: includePatientFields)
-          let written = try writer?.write(result, report: report, names: names[index]) ?? report
-          each(ScreenedFile(path: chunk[index], names: names[index], report: written, problem: nil))
-        } catch {
-          each(ScreenedFile(path: chunk[index], names: names[index], report: nil, problem: Problem(writing: error)))
-        }
+      writeQueue.async(execute: write)
+      previousWrite = write
+    }
+    previousWrite?.wait()
+    drain()
+  }
+
+  /// Names the outputs of a batch and refuses the files whose outputs exist or repeat another's.
+  private func plan(_ paths: [String], _ intakes: [Intake], stemsWritten: inout Set<String>) -> PlannedBatch {
+    var conflicts: [Int: Problem] = [:]
+    var names: [OutputNames] = []
+    for (index, intake) in intakes.enumerated() {
+      let name: OutputNames
+      switch intake {
+      case .prepared(let image): name = OutputNames(for: image.file, sopInstanceUID: image.decoded.metadata.sopInstanceUID)
+      case .refused(let file, let metadata, _): name = OutputNames(for: file, sopInstanceUID: metadata?.sopInstanceUID)
+      }
+      names.append(name)
+      guard let writer else { continue }
+      if stemsWritten.contains(name.stem) {
+        conflicts[index] = Problem(ScreeningError(.outputExists, "another input of this run has the same outputs (\(name.stem)): the same file or the same SOP Instance UID"))
+      } else if !overwrite, let path = writer.existing(name).first {
+        conflicts[index] = Problem(ScreeningError(.outputExists, "\(path) exists; --force replaces it"))
+      } else {
+        stemsWritten.insert(name.stem)
       }
     }
+    return PlannedBatch(paths: paths, intakes: intakes, names: names, conflicts: conflicts)
+  }
+
+  /// The reports of a batch, written when there is a writer.
+  private func finish(_ batch: PlannedBatch, analysed: [ScreeningResult], batchSize: Int) -> [ScreenedFile] {
+    var analysed = analysed.makeIterator()
+    return batch.intakes.enumerated().map { index, intake in
+      let (path, names) = (batch.paths[index], batch.names[index])
+      if let problem = batch.conflicts[index] { return ScreenedFile(path: path, names: names, report: nil, problem: problem) }
+      let result: ScreeningResult
+      switch intake {
+      case .prepared: result = analysed.next()!
+      case .refused(let file, let metadata, let problem): result = ScreeningResult(refused: file, metadata: metadata, problem: problem)
+      }
+      do {
+        let report = Report(result, bundle: bundle, batchSize: batchSize, includePatientFields: includePatientFields)
+        let written = try writer?.write(result, report: report, names: names) ?? report
+        return ScreenedFile(path: path, names: names, report: written, problem: nil)
+      } catch {
+        return ScreenedFile(path: path, names: names, report: nil, problem: Problem(writing: error))
+      }
+    }
+  }
+}
+
+/// The intake of one batch, run on a queue; ``result()`` waits for it.
+private final class IntakeWork: @unchecked Sendable {
+  // @unchecked Sendable: `intakes` is written once by the work item and read after `wait()`, which
+  // orders the two.
+  private var intakes: [Intake] = []
+  private var item: DispatchWorkItem!
+
+  init(_ paths: [String], _ intake: ImageIntake) {
+    item = DispatchWorkItem { [unowned self] in intakes = paths.map(intake.prepare) }
+  }
+
+  func started(on queue: DispatchQueue) -> IntakeWork {
+    queue.async(execute: item)
+    return self
+  }
+
+  func result() -> [Intake] {
+    item.wait()
+    return intakes
   }
 }

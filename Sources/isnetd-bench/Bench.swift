@@ -7,6 +7,8 @@ struct Bench: AsyncParsableCommand {
     commandName: "isnetd-bench",
     abstract: "Benchmarks of isnetd's stages, each beside a reference implementation in the same run.",
     discussion: "Build in release mode: swift run -c release isnetd-bench <subcommand>.",
-    subcommands: [DecodeBenchmark.self, TrainStepBenchmark.self, InferenceBenchmark.self, SegmentBenchmark.self]
+    subcommands: [
+      DecodeBenchmark.self, ClassifyBenchmark.self, TrainStepBenchmark.self, InferenceBenchmark.self, SegmentBenchmark.self,
+    ]
   )
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Experiments
 import Foundation
 import Imaging
 import Screening
@@ -10,7 +11,7 @@ struct BundleCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bundle",
     abstract: "Make and describe model bundles (classifier, lung segmenter, calibrated shortcut checks).",
-    subcommands: [Create.self, Show.self])
+    subcommands: [Create.self, Show.self, Evaluate.self])
 
   struct Create: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -108,6 +109,48 @@ struct BundleCommand: ParsableCommand {
         print(String(decoding: try Checkpoint.encoder.encode(loaded.manifest), as: UTF8.self))
       } else {
         print(BundleDescription(loaded).text)
+      }
+    }
+  }
+}
+
+extension BundleCommand {
+  struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Screen labelled splits with a bundle: accuracy and how often each shortcut check fires.",
+      discussion: """
+        DATA holds split folders (test-biased/, test-unbiased/, ...), each with one folder per class named \
+        as the bundle's classes. Per split: images, screened (plausible lung mask), accuracy, the share \
+        flagged by either check and by each, among right and wrong predictions. With the manifest.json \
+        of `isnetd synth`, also the images whose background marker decided the prediction (another \
+        class's marker, predicted as that class) and how often the checks fire on them.
+        """)
+
+    @Argument(help: "Bundle folder (default: the shipped default bundle).")
+    var bundle: String?
+    @Option(help: "Folder of labelled split folders.")
+    var data: String
+    @Option(help: "Images that go through the networks together.")
+    var batch = 8
+    @Flag(help: "Print the figures as JSON.")
+    var json = false
+    @OptionGroup var runtime: RuntimeOptions
+
+    func run() throws {
+      runtime.apply()
+      let loaded = try ModelBundle(path: try BundleOption.resolve(bundle))
+      var lastPrinted = Date.distantPast
+      let splits = try ShortcutFlagEvaluation(bundle: loaded, options: PipelineOptions(batchSize: batch)).evaluate(root: data) {
+        split, done, total in
+        guard done == total || Date().timeIntervalSince(lastPrinted) > 5 else { return }
+        lastPrinted = Date()
+        FileHandle.standardError.write(Data("\(split): \(done)/\(total) images\n".utf8))
+      }
+      if json {
+        print(String(decoding: try Checkpoint.encoder.encode(splits), as: UTF8.self))
+      } else {
+        print("bundle \(loaded.manifest.id) \(loaded.manifest.version) on \(data) (not for clinical use)")
+        print(ShortcutFlagEvaluation.markdown(splits))
       }
     }
   }
