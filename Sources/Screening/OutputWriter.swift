@@ -98,12 +98,12 @@ public struct OutputWriter {
       let picture = selection.overlay || selection.dicom ? overlay.render(image: image, analysis: analysis, report: report) : nil
       if selection.overlay, let picture {
         let png = try PNGImage(width: picture.width, height: picture.height, format: .rgb, pixels: picture.pixels)
-        files.append((names.overlay, Data(try png.encoded())))
+        files.append((names.overlay, Data(try png.encoded(fast: true))))
         outputs.overlay = names.overlay
       }
       if selection.lungMask {
         let mask = analysis.segmentation.mask
-        files.append((names.lungMask, Data(try PNGImage(width: mask.width, height: mask.height, format: .gray, pixels: mask.bytes).encoded())))
+        files.append((names.lungMask, Data(try PNGImage(width: mask.width, height: mask.height, format: .gray, pixels: mask.bytes).encoded(fast: true))))
         outputs.lungMask = names.lungMask
       }
       if selection.relevance {
