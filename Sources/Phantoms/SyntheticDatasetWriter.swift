@@ -1,6 +1,6 @@
 import DICOM
 import Durable
-public import Foundation
+import Foundation
 import PNG
 
 /// Writes phantoms to disk: DICOM through DCMTK (``DICOMWriter``), lung masks as PNG, and
@@ -62,6 +62,12 @@ public struct SyntheticDatasetWriter: Sendable {
 
   /// Writes `<root>/<stem>.dcm` and `<root>/<stem>.mask.png`.
   public static func writeFiles(of phantom: Phantom, root: String, stem: String) throws {
+    try writeDICOM(of: phantom, to: "\(root)/\(stem).dcm")
+    try writeMask(of: phantom, to: "\(root)/\(stem).mask.png")
+  }
+
+  /// Writes the phantom's DICOM file through DCMTK (``DICOMWriter``), in its transfer syntax.
+  public static func writeDICOM(of phantom: Phantom, to path: String) throws {
     let spec = phantom.spec
     let acquisition = spec.acquisition
     let attributes = Dictionary(uniqueKeysWithValues: phantom.attributes.map { (Tag($0.group, $0.element), $0.value) })
@@ -73,8 +79,12 @@ public struct SyntheticDatasetWriter: Sendable {
     case .jpegLossless: .jpegLossless
     case .rle: .rle
     }
-    try DICOMWriter(attributes: attributes).write(pixels, to: "\(root)/\(stem).dcm", encoding: encoding)
-    let mask = try PNGImage(width: spec.width, height: spec.height, format: .gray, pixels: phantom.maskBytes)
-    try Data(mask.encoded()).write(to: URL(fileURLWithPath: "\(root)/\(stem).mask.png"))
+    try DICOMWriter(attributes: attributes).write(pixels, to: path, encoding: encoding)
+  }
+
+  /// Writes the phantom's lung mask as an 8-bit grey PNG (255 = lungs), atomically.
+  public static func writeMask(of phantom: Phantom, to path: String) throws {
+    let mask = try PNGImage(width: phantom.spec.width, height: phantom.spec.height, format: .gray, pixels: phantom.maskBytes)
+    try AtomicFile.write(Data(mask.encoded()), to: path)
   }
 }

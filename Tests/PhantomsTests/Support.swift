@@ -1,23 +1,10 @@
-import DICOM
-import Foundation
-import PNG
 import Imaging
 import Phantoms
 
 /// Writes a phantom the way `isnetd synth` does: DICOM through DICOMWriter, the mask as PNG.
 func writePhantom(_ phantom: Phantom, dicom path: String, mask maskPath: String? = nil) throws {
-  let spec = phantom.spec
-  let acquisition = spec.acquisition
-  let attributes = Dictionary(uniqueKeysWithValues: phantom.attributes.map { (Tag($0.group, $0.element), $0.value) })
-  let pixels = DICOMWriter.Pixels(
-    columns: spec.width, rows: spec.height, bitsStored: acquisition.bitsStored,
-    photometric: acquisition.photometric == .monochrome1 ? .monochrome1 : .monochrome2, samples: phantom.storedValues)
-  let encoding = DICOMWriter.Encoding(transferSyntaxUID: acquisition.compression.transferSyntaxUID)!
-  try DICOMWriter(attributes: attributes).write(pixels, to: path, encoding: encoding)
-  if let maskPath {
-    let png = try PNGImage(width: spec.width, height: spec.height, format: .gray, pixels: phantom.maskBytes)
-    try Data(png.encoded()).write(to: URL(fileURLWithPath: maskPath))
-  }
+  try SyntheticDatasetWriter.writeDICOM(of: phantom, to: path)
+  if let maskPath { try SyntheticDatasetWriter.writeMask(of: phantom, to: maskPath) }
 }
 
 /// A frontal spec with everything explicit.
