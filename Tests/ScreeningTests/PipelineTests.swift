@@ -1,6 +1,6 @@
 import DICOM
 import Foundation
-import Imaging
+@testable import Imaging
 import Phantoms
 import Safetensors
 @testable import Screening
@@ -130,6 +130,34 @@ struct PipelineTests {
     Screener(bundle: bundle, writer: writer, overwrite: true).screen([sample]) { forced.append($0) }
     #expect(forced[0].report?.verdict == .screened)
     #expect(try Report.read(reportPath).input.sha256 == first[0].report?.input.sha256)
+  }
+
+  @Test("an image whose network output is not finite fails alone with non_finite_model_output; the rest of its batch is screened as alone")
+  func failingImageIsolated() throws {
+    let bundle = try ShippedBundles.default.get()
+    let pipeline = Pipeline(models: bundle.models, options: PipelineOptions(batchSize: 8))
+    let images = PhantomFiles.frontalSamples.prefix(3).map { pipeline.prepare($0).prepared! }
+    // A NaN in the classifier's input makes its probabilities and heatmap NaN.
+    let good = images[1].classifierInput
+    var values = good.values
+    values[values.count / 2] = .nan
+    let poisoned = PreparedImage(
+      file: images[1].file, decoded: images[1].decoded,
+      classifierInput: ModelInput(width: good.width, height: good.height, values: values, geometry: good.geometry, window: good.window),
+      segmenterInput: images[1].segmenterInput, intakeSeconds: 0)
+    let results = pipeline.run([images[0], poisoned, images[2]])
+    guard case .failed(let problem) = results[1].outcome else {
+      Issue.record("the poisoned image was not refused")
+      return
+    }
+    #expect(problem.code == "non_finite_model_output")
+    for index in [0, 2] {
+      guard case .analysed(let inBatch) = results[index].outcome, case .analysed(let alone) = pipeline.run([images[index]])[0].outcome else {
+        Issue.record("image \(index) was not analysed")
+        continue
+      }
+      #expect(zip(inBatch.classification.probabilities, alone.classification.probabilities).allSatisfy { Swift.abs($0 - $1) <= 1e-5 })
+    }
   }
 
   @Test("output names: a SOP Instance UID only when it is a UID")
