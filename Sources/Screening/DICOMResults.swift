@@ -73,7 +73,10 @@ struct DICOMResults {
       items.append(number("BG-SHARE", "Relevance outside the lungs", checks.backgroundRelevance.share))
       items.append(number("BG-SHARE-LIMIT", "Relevance outside the lungs, limit", checks.backgroundRelevance.threshold))
       items.append(number("BG-REMOVAL-DROP", "Confidence drop without the background", checks.backgroundRemoval.confidenceDrop))
-      items.append(number("BG-REMOVAL-LIMIT", "Confidence drop without the background, limit", checks.backgroundRemoval.limit))
+      items.append(number("BG-REMOVAL-LIMIT", "Confidence drop without the background, limit", checks.backgroundRemoval.confidenceDropLimit))
+      items.append(number("BG-SWITCH", "Margin of another class without the background", checks.backgroundRemoval.switchMargin))
+      items.append(number("BG-SWITCH-LIMIT", "Margin of another class without the background, limit",
+                          checks.backgroundRemoval.switchMarginLimit))
     }
     items.append(SRItem(code("EXPLANATION", "Explanation"), .text(report.explanation)))
     items.append(SRItem(CodedConcept("121112", "DCM", "Source of Measurement"), .image(sopClassUID: sopClass, sopInstanceUID: sopInstance)))

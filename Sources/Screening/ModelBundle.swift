@@ -180,7 +180,7 @@ public struct ModelBundle {
       throw ModelBundleError(part, "model \(metadata.modelVersion) (\(metadata.weightsFingerprint)) is not the one the bundle was made with, \(recorded.modelVersion) (\(recorded.weightsFingerprint))")
     }
     let checks = manifest.shortcutChecks
-    guard checks.backgroundShare.isConsistent, checks.confidenceDrop.isConsistent,
+    guard checks.backgroundShare.isConsistent, checks.confidenceDrop.isConsistent, checks.predictionSwitch.isConsistent,
       checks.backgroundRemovalFill.isFinite, (0...1).contains(checks.backgroundRemovalFill)
     else {
       throw ModelBundleError(.bundle, "the shortcut-check limits are not finite, in range and consistent")

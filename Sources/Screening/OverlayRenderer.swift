@@ -78,7 +78,7 @@ public struct OverlayRenderer: Sendable {
       let removal = checks.backgroundRemoval
       lines.append(("Relevance outside lungs: \(ShortcutChecks.percent(relevance.share)) (limit \(ShortcutChecks.percent(relevance.threshold)))",
                     relevance.fired ? Self.warningColour : Self.textColour))
-      lines.append(("Without background: \(removal.prediction), drop \(Self.decimal(removal.confidenceDrop)) (limit \(Self.decimal(removal.limit)))",
+      lines.append(("Without background: \(removal.prediction), drop \(Self.decimal(removal.confidenceDrop)) (limit \(Self.decimal(removal.confidenceDropLimit))), switch \(Self.decimal(removal.switchMargin)) (limit \(Self.decimal(removal.switchMarginLimit)))",
                     removal.fired ? Self.warningColour : Self.textColour))
     }
     switch report.verdict {

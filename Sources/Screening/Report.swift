@@ -111,11 +111,15 @@ public struct Report: Codable, Sendable, Equatable {
     /// The original prediction's probability without the background.
     public var confidence: Double
     public var confidenceDrop: Double
-    public var limit: Double
+    public var confidenceDropLimit: Double
+    public var confidenceDropCalibration: LimitCalibration
+    /// The best other class's probability minus the original class's, without the background.
+    public var switchMargin: Double
+    public var switchMarginLimit: Double
+    public var switchMarginCalibration: LimitCalibration
     public var fired: Bool
     /// The model-input value the background was replaced by.
     public var fill: Double
-    public var limitCalibration: LimitCalibration
   }
 
   public struct ShortcutChecksSection: Codable, Sendable, Equatable {
@@ -270,8 +274,11 @@ extension Report {
           backgroundRemoval: BackgroundRemovalSection(
             prediction: classes[removal.classification.predicted], predictionChanged: removal.predictionChanged,
             confidence: removal.classification.probabilities[answer.predicted], confidenceDrop: removal.confidenceDrop,
-            limit: calibration.confidenceDrop.value, fired: verdict.fired.contains(.backgroundRemoval),
-            fill: Double(calibration.backgroundRemovalFill), limitCalibration: LimitCalibration(calibration.confidenceDrop)))
+            confidenceDropLimit: calibration.confidenceDrop.value,
+            confidenceDropCalibration: LimitCalibration(calibration.confidenceDrop), switchMargin: removal.switchMargin,
+            switchMarginLimit: calibration.predictionSwitch.value,
+            switchMarginCalibration: LimitCalibration(calibration.predictionSwitch),
+            fired: verdict.fired.contains(.backgroundRemoval), fill: Double(calibration.backgroundRemovalFill)))
       } else {
         verdict = .notAssessable
         shortcutSuspected = nil

@@ -54,11 +54,17 @@ public struct BackgroundRemoval: Sendable, Equatable {
   public let confidenceDrop: Double
   /// Whether the prediction without the background is another class.
   public let predictionChanged: Bool
+  /// How far the best other class beats the original one without the background: the highest other
+  /// probability minus the original class's; positive exactly when the prediction changed, and small
+  /// when it changed between near-equal classes.
+  public let switchMargin: Double
 
   public init(original: Classification, probabilities: [Double]) {
     classification = Classification(probabilities: probabilities)
     confidenceDrop = original.confidence - probabilities[original.predicted]
     predictionChanged = classification.predicted != original.predicted
+    let others = probabilities.indices.filter { $0 != original.predicted }.map { probabilities[$0] }
+    switchMargin = (others.max() ?? 0) - probabilities[original.predicted]
   }
 }
 

@@ -15,15 +15,19 @@ public struct ShortcutCalibrator: Sendable {
   /// Losing more than half of its probability without the background is suspect whatever the
   /// validation set says.
   public var confidenceDropCeiling: Double
+  /// Another class winning by more than this without the background is suspect whatever the validation
+  /// set says.
+  public var predictionSwitchCeiling: Double
 
   public init(quantile: Double = 0.95, minimumImages: Int = 30, backgroundShareCeiling: Double = 0.5,
-              confidenceDropCeiling: Double = 0.5) {
+              confidenceDropCeiling: Double = 0.5, predictionSwitchCeiling: Double = 0.25) {
     precondition(quantile > 0 && quantile <= 1, "the quantile lies in (0, 1]")
     precondition(minimumImages > 0, "calibration needs at least one image")
     self.quantile = quantile
     self.minimumImages = minimumImages
     self.backgroundShareCeiling = backgroundShareCeiling
     self.confidenceDropCeiling = confidenceDropCeiling
+    self.predictionSwitchCeiling = predictionSwitchCeiling
   }
 
   /// Screens every image of `folder` (class folders named as the model's classes) with `pipeline` and
@@ -60,15 +64,19 @@ public struct ShortcutCalibrator: Sendable {
       CalibratedLimit(quantile: quantile, images: values.count, calibrated: Summary.quantile(values.sorted(), quantile),
                       ceiling: ceiling)
     }
-    return ShortcutCalibration(
+    var calibration = ShortcutCalibration(
       backgroundShare: limit(correct.map { $0.backgroundShare! }, ceiling: backgroundShareCeiling),
       confidenceDrop: limit(correct.map { $0.backgroundRemoval!.confidenceDrop }, ceiling: confidenceDropCeiling),
+      predictionSwitch: limit(correct.map { $0.backgroundRemoval!.switchMargin }, ceiling: predictionSwitchCeiling),
       backgroundRemovalFill: pipeline.models.backgroundFill,
       data: CalibrationData(
         description: "correctly classified validation images with a plausible lung mask",
         fingerprint: "sha256:" + fingerprint.finalize().hexadecimal,
         images: folder.items.count, assessed: assessed.count, used: correct.count,
-        accuracy: metrics.accuracy, macroF1: metrics.macroF1))
+        accuracy: metrics.accuracy, macroF1: metrics.macroF1, flaggedWhenCorrect: 0))
+    let checks = ShortcutChecks(calibration: calibration, classNames: folder.classNames)
+    calibration.data.flaggedWhenCorrect = Double(correct.filter { checks.verdict(for: $0)?.suspected == true }.count) / Double(correct.count)
+    return calibration
   }
 }
 

@@ -1,8 +1,8 @@
 import Foundation
 
 /// One limit of a shortcut check and how it was set: the `quantile` of a measurement over `images`
-/// correctly classified calibration images (`calibrated`), capped at a fixed `ceiling`; `value`, the
-/// smaller of the two, is what the check compares with.
+/// correctly classified calibration images (`calibrated`), kept within 0 and a fixed `ceiling`; that
+/// `value` is what the check compares with.
 ///
 /// The ceiling is what the quantile cannot learn: a model that uses a shortcut on every calibration
 /// image (a classifier trained on marker-biased data, validated on the same bias) has a high share on
@@ -19,13 +19,15 @@ public struct CalibratedLimit: Codable, Sendable, Equatable {
     self.images = images
     self.calibrated = calibrated
     self.ceiling = ceiling
-    value = Swift.min(calibrated, ceiling)
+    value = Self.value(calibrated: calibrated, ceiling: ceiling)
   }
 
-  /// Whether every field is finite and in range, and `value` is the smaller of `calibrated` and `ceiling`.
+  static func value(calibrated: Double, ceiling: Double) -> Double { Swift.min(Swift.max(calibrated, 0), ceiling) }
+
+  /// Whether every field is finite and in range, and `value` is `calibrated` kept within 0 and `ceiling`.
   var isConsistent: Bool {
     [quantile, calibrated, ceiling, value].allSatisfy(\.isFinite) && quantile > 0 && quantile <= 1 && images > 0
-      && value == Swift.min(calibrated, ceiling)
+      && ceiling >= 0 && value == Self.value(calibrated: calibrated, ceiling: ceiling)
   }
 }
 
@@ -45,6 +47,9 @@ public struct CalibrationData: Codable, Sendable, Equatable {
   /// Accuracy and macro F1 of the whole pipeline on the assessed images.
   public var accuracy: Double
   public var macroF1: Double
+  /// The share of the used images that either check flags with the limits set: each check's quantile
+  /// leaves some out, and two checks leave out up to twice as many.
+  public var flaggedWhenCorrect: Double
 }
 
 /// The limits of both shortcut checks, stored in a bundle (``BundleManifest/shortcutChecks``).
@@ -52,8 +57,12 @@ public struct ShortcutCalibration: Codable, Sendable, Equatable {
   /// The background share Σ|R|·(1−M)/Σ|R| above which the relevance check fires.
   public var backgroundShare: CalibratedLimit
   /// The drop of the predicted class's probability, when the background is removed, above which the
-  /// background-removal check fires (a changed prediction always fires it).
+  /// background-removal check fires.
   public var confidenceDrop: CalibratedLimit
+  /// The margin by which another class wins once the background is removed (``BackgroundRemoval/switchMargin``)
+  /// above which the background-removal check fires: a changed prediction, beyond the flips between
+  /// near-equal classes that removing any part of the image causes on correctly classified images.
+  public var predictionSwitch: CalibratedLimit
   /// The model-input value that replaces the background for the removal check.
   public var backgroundRemovalFill: Float
   public var data: CalibrationData
@@ -63,8 +72,8 @@ public struct ShortcutCalibration: Codable, Sendable, Equatable {
 public enum ShortcutCheck: String, Codable, Sendable, CaseIterable {
   /// Too much of the heatmap's relevance lies outside the dilated lung mask.
   case backgroundRelevance = "background_relevance"
-  /// Removing everything outside the dilated lung mask changes the prediction or drops its
-  /// confidence by more than the limit. Catches what relevance misses: a shortcut that works by
+  /// Removing everything outside the dilated lung mask changes the prediction (by more than the
+  /// calibrated margin) or drops its confidence by more than the limit. Catches what relevance misses: a shortcut that works by
   /// switching units off carries little relevance.
   case backgroundRemoval = "background_removal"
 }
@@ -91,7 +100,9 @@ public struct ShortcutChecks: Sendable {
     guard let share = analysis.backgroundShare, let removal = analysis.backgroundRemoval else { return nil }
     var fired: [ShortcutCheck] = []
     if share > calibration.backgroundShare.value { fired.append(.backgroundRelevance) }
-    if removal.predictionChanged || removal.confidenceDrop > calibration.confidenceDrop.value { fired.append(.backgroundRemoval) }
+    if removal.switchMargin > calibration.predictionSwitch.value || removal.confidenceDrop > calibration.confidenceDrop.value {
+      fired.append(.backgroundRemoval)
+    }
     return ShortcutVerdict(fired: fired)
   }
 
@@ -106,7 +117,7 @@ public struct ShortcutChecks: Sendable {
     let sharePercent = Self.percent(share)
     let limitPercent = Self.percent(calibration.backgroundShare.value)
     let original = analysis.classification
-    let removalSentence = removal.predictionChanged
+    let removalSentence = removal.switchMargin > calibration.predictionSwitch.value
       ? "the prediction changes from \(classNames[original.predicted]) to \(classNames[removal.classification.predicted]) when everything outside the lungs is removed"
       : String(format: "the model's confidence in %@ falls from %.2f to %.2f when everything outside the lungs is removed",
                classNames[original.predicted], original.confidence, original.confidence - removal.confidenceDrop)

@@ -44,6 +44,8 @@ struct BundleCommand: ParsableCommand {
     var shareCeiling = ShortcutCalibrator().backgroundShareCeiling
     @Option(help: "Highest confidence-drop limit, whatever the calibration says.")
     var dropCeiling = ShortcutCalibrator().confidenceDropCeiling
+    @Option(help: "Highest switch-margin limit (another class winning without the background), whatever the calibration says.")
+    var switchCeiling = ShortcutCalibrator().predictionSwitchCeiling
     @Option(help: "Margin around the lungs for the background checks, as a fraction of the image's longer side.")
     var margin = BundleManifest.LungMaskSettings().dilationMargin
     @Option(help: "Model-input value that replaces the background for the removal check (default: the letterbox padding value).")
@@ -57,7 +59,7 @@ struct BundleCommand: ParsableCommand {
     func validate() throws {
       guard quantile > 0, quantile <= 1 else { throw ValidationError("--quantile must lie in (0, 1]") }
       guard minimumImages > 0, batch > 0 else { throw ValidationError("--minimum-images and --batch must be positive") }
-      for (name, value) in [("--share-ceiling", shareCeiling), ("--drop-ceiling", dropCeiling)] {
+      for (name, value) in [("--share-ceiling", shareCeiling), ("--drop-ceiling", dropCeiling), ("--switch-ceiling", switchCeiling)] {
         guard value.isFinite, (0...1).contains(value) else { throw ValidationError("\(name) must lie in [0, 1]") }
       }
       guard margin.isFinite, (0...0.5).contains(margin) else { throw ValidationError("--margin must lie in [0, 0.5]") }
@@ -76,7 +78,7 @@ struct BundleCommand: ParsableCommand {
       let recipe = BundleRecipe(
         id: bundleID,
         calibrator: ShortcutCalibrator(quantile: quantile, minimumImages: minimumImages, backgroundShareCeiling: shareCeiling,
-                                       confidenceDropCeiling: dropCeiling),
+                                       confidenceDropCeiling: dropCeiling, predictionSwitchCeiling: switchCeiling),
         lungMask: BundleManifest.LungMaskSettings(dilationMargin: margin), backgroundFill: fill,
         pipeline: PipelineOptions(batchSize: batch))
       var lastPrinted = Date.distantPast
@@ -183,10 +185,12 @@ struct BundleDescription {
     if let validation = model.validation {
       lines.append(String(format: "  validation       accuracy %.3f, macro F1 %.3f on %d images", validation.accuracy, validation.macroF1, validation.count))
     }
-    lines.append(String(format: "  calibration      %d images, %d assessed, %d used; pipeline accuracy %.3f, macro F1 %.3f",
-                        checks.data.images, checks.data.assessed, checks.data.used, checks.data.accuracy, checks.data.macroF1))
+    lines.append(String(format: "  calibration      %d images, %d assessed, %d used; pipeline accuracy %.3f, macro F1 %.3f; flags %.1f%% of the used",
+                        checks.data.images, checks.data.assessed, checks.data.used, checks.data.accuracy, checks.data.macroF1,
+                        checks.data.flaggedWhenCorrect * 100))
     lines.append(Self.limit("background share", checks.backgroundShare))
     lines.append(Self.limit("confidence drop", checks.confidenceDrop) + String(format: " (background filled with %.2f)", checks.backgroundRemovalFill))
+    lines.append(Self.limit("switch margin", checks.predictionSwitch))
     lines.append(String(format: "  lung mask        margin %.3f of the longer side", manifest.lungMask.dilationMargin))
     lines.append("  clinical use     \(manifest.clinicallyValidated ? "validated" : "not for clinical use")")
     return lines.joined(separator: "\n")
@@ -194,7 +198,7 @@ struct BundleDescription {
 
   static func limit(_ name: String, _ limit: CalibratedLimit) -> String {
     "  " + name.padding(toLength: 17, withPad: " ", startingAt: 0)
-      + String(format: "%.4f (quantile %.2f of %d images: %.4f, ceiling %.2f)", limit.value, limit.quantile, limit.images, limit.calibrated, limit.ceiling)
+      + String(format: "%.4f (quantile %g of %d images: %.4f, within 0 and %g)", limit.value, limit.quantile, limit.images, limit.calibrated, limit.ceiling)
   }
 
   static func describe(_ architecture: Architecture) -> String {

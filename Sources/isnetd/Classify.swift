@@ -89,7 +89,8 @@ struct Classify: ParsableCommand {
         let relevance = checks.backgroundRelevance
         let removal = checks.backgroundRemoval
         line += String(format: ", background %.0f%% (limit %.0f%%), without background %@ (drop %.2f, limit %.2f)",
-                       relevance.share * 100, relevance.threshold * 100, removal.prediction, removal.confidenceDrop, removal.limit)
+                       relevance.share * 100, relevance.threshold * 100, removal.prediction, removal.confidenceDrop,
+                       removal.confidenceDropLimit)
         line += report.shortcutSuspected == true
           ? ": SHORTCUT SUSPECTED (\(checks.checksFired.map(\.rawValue).joined(separator: ", ")))"
           : ": screened, no shortcut suspected"

@@ -44,6 +44,10 @@ struct ClassifyTests {
     let reports = try output.split(separator: "\n").map { try Report.decoded(from: Data($0.utf8)) }
     #expect(reports.map(\.verdict) == [.screened, .notScreened])
     #expect(reports.allSatisfy { $0.outputs.report == nil && $0.model.id == "default" && $0.patient == nil })
+    #expect(!output.contains("PHANTOM^1"), "no patient name unless asked for")
+
+    let withPatient = try Command.run(isnetdExecutable, ["classify", files[0], "--json", "--include-patient-fields"])
+    #expect(try Report.decoded(from: Data(withPatient.utf8)).patient?.name == "PHANTOM^1")
   }
 
   @Test("usage errors exit 2 before anything is loaded; an output folder whose parent is missing is refused")

@@ -33,8 +33,9 @@ struct BundleTests {
     #expect(manifest.classes == ["covid-19", "normal", "pneumonia"])
     #expect(manifest.model.variant == .selective)
     #expect(bundle.models.classifierMetadata.input == manifest.input)
-    for limit in [manifest.shortcutChecks.backgroundShare, manifest.shortcutChecks.confidenceDrop] {
-      #expect(limit.images >= 30 && limit.quantile == 0.95 && limit.value == Swift.min(limit.calibrated, limit.ceiling))
+    let checks = manifest.shortcutChecks
+    for limit in [checks.backgroundShare, checks.confidenceDrop, checks.predictionSwitch] {
+      #expect(limit.images >= 30 && limit.quantile == 0.975 && limit.value == Swift.min(Swift.max(limit.calibrated, 0), limit.ceiling))
     }
     #expect(!manifest.clinicallyValidated)
   }
@@ -116,11 +117,13 @@ struct BundleTests {
     let results = Pipeline(models: shipped.models).screen(folder.items.map(\.imagePath))
     var shares: [Double] = []
     var drops: [Double] = []
+    var switches: [Double] = []
     for (item, result) in zip(folder.items, results) {
       guard case .analysed(let analysis) = result.outcome, analysis.isAssessable,
         analysis.classification.predicted == item.label else { continue }
       shares.append(analysis.backgroundShare!)
       drops.append(analysis.backgroundRemoval!.confidenceDrop)
+      switches.append(analysis.backgroundRemoval!.switchMargin)
     }
     func quantile(_ values: [Double]) -> Double {
       let sorted = values.sorted()
@@ -135,6 +138,12 @@ struct BundleTests {
     #expect(checks.data.used == shares.count && checks.backgroundShare.images == shares.count)
     #expect(Swift.abs(checks.backgroundShare.calibrated - quantile(shares)) < 1e-12)
     #expect(Swift.abs(checks.confidenceDrop.calibrated - quantile(drops)) < 1e-12)
+    #expect(Swift.abs(checks.predictionSwitch.calibrated - quantile(switches)) < 1e-12)
+    #expect(checks.predictionSwitch.value == Swift.min(Swift.max(quantile(switches), 0), 0.25))
+    let flagged = shares.indices.filter {
+      shares[$0] > checks.backgroundShare.value || drops[$0] > checks.confidenceDrop.value || switches[$0] > checks.predictionSwitch.value
+    }
+    #expect(checks.data.flaggedWhenCorrect == Double(flagged.count) / Double(shares.count))
     #expect(checks.backgroundRemovalFill == shipped.models.input.preprocessing.padValue)
     #expect(made.manifest.classifier == shipped.manifest.classifier)
     #expect(try ModelBundle(path: out).manifest == made.manifest)

@@ -30,6 +30,7 @@ struct PipelineTests {
       #expect(a.segmentation.mask == b.segmentation.mask)
       #expect(Swift.abs((a.backgroundShare ?? -1) - (b.backgroundShare ?? -1)) <= 1e-5)
       #expect(Swift.abs((a.backgroundRemoval?.confidenceDrop ?? -9) - (b.backgroundRemoval?.confidenceDrop ?? -9)) <= 1e-5)
+      #expect(Swift.abs((a.backgroundRemoval?.switchMargin ?? -9) - (b.backgroundRemoval?.switchMargin ?? -9)) <= 1e-5)
     }
   }
 
@@ -166,5 +167,18 @@ struct PipelineTests {
     for uid in ["", ".", "..", "../../x", "1..2", "1.2.", ".1", "1.2a", "1/2", String(repeating: "1", count: 65), "1 2"] {
       #expect(!OutputNames.isUID(uid), "\(uid)")
     }
+  }
+}
+
+@Suite("Background-removal measurements")
+struct BackgroundRemovalTests {
+  @Test("the drop is the original class's lost probability; the switch margin is how far another class wins, positive exactly when the prediction changed")
+  func measurements() {
+    let original = Classification(probabilities: [0.40, 0.35, 0.25])
+    let flip = BackgroundRemoval(original: original, probabilities: [0.36, 0.38, 0.26])
+    #expect(flip.predictionChanged && flip.classification.predicted == 1)
+    #expect(Swift.abs(flip.confidenceDrop - 0.04) < 1e-12 && Swift.abs(flip.switchMargin - 0.02) < 1e-12)
+    let kept = BackgroundRemoval(original: original, probabilities: [0.70, 0.20, 0.10])
+    #expect(!kept.predictionChanged && Swift.abs(kept.switchMargin + 0.5) < 1e-12 && Swift.abs(kept.confidenceDrop + 0.3) < 1e-12)
   }
 }
