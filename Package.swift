@@ -90,7 +90,7 @@ let package = Package(
     .executableTarget(
       name: "isnetd-bench",
       dependencies: [
-        "DICOM", "Imaging", "Engine", "Screening", "Torch", "Systemd", "TestSupport",
+        "DICOM", "Imaging", "Engine", "Screening", "Phantoms", "Torch", "Systemd", "TestSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strictSwift

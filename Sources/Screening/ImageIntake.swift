@@ -13,13 +13,18 @@ public struct ImageIntake: Sendable {
   public let segmenterPreprocessing: Preprocessing?
   public let acceptanceRules: AcceptanceRules
   public let decodeOptions: DecodeOptions
+  /// The longer side of the view kept for pictures (``PreparedImage/view``); nil keeps the frame's size.
+  public let viewLongestSide: Int?
 
   public init(input: InputDescription, segmenterPreprocessing: Preprocessing? = nil,
-              acceptanceRules: AcceptanceRules = AcceptanceRules(), decodeOptions: DecodeOptions = DecodeOptions()) {
+              acceptanceRules: AcceptanceRules = AcceptanceRules(), decodeOptions: DecodeOptions = DecodeOptions(),
+              viewLongestSide: Int? = nil) {
+    precondition(viewLongestSide.map { $0 > 0 } ?? true, "the view has at least one pixel")
     self.input = input
     self.segmenterPreprocessing = segmenterPreprocessing
     self.acceptanceRules = acceptanceRules
     self.decodeOptions = decodeOptions
+    self.viewLongestSide = viewLongestSide
   }
 
   /// Never throws: a file that cannot be screened comes back refused with its problem (an acceptance
@@ -43,10 +48,30 @@ public struct ImageIntake: Sendable {
       let (image, stream) = try dicom.decodeFirstFrame(options: decodeOptions, rowsTo: input.preprocessing.stream)
       let classifierInput = stream.finish()
       let segmenterInput = segmenterPreprocessing.flatMap { $0 == input.preprocessing ? nil : $0(image.image) } ?? classifierInput
-      return .prepared(PreparedImage(file: file, decoded: image, classifierInput: classifierInput, segmenterInput: segmenterInput,
-                                     intakeSeconds: seconds(since: start, clock)))
+      let size = Self.size(width: image.columns, height: image.rows, longestSide: viewLongestSide)
+      let view = image.image.resized(width: size.width, height: size.height)
+      return .prepared(PreparedImage(file: file, metadata: image.metadata, warnings: image.warnings, view: view,
+                                     viewWindow: Self.viewingWindow(image, view: view), classifierInput: classifierInput,
+                                     segmenterInput: segmenterInput, intakeSeconds: seconds(since: start, clock)))
     } catch {
       return .refused(file, metadata, Problem(error))
     }
+  }
+
+  /// `width` x `height` scaled down so the longer side is at most `longestSide`.
+  static func size(width: Int, height: Int, longestSide: Int?) -> (width: Int, height: Int) {
+    guard let side = longestSide, Swift.max(width, height) > side else { return (width, height) }
+    let scale = Double(side) / Double(Swift.max(width, height))
+    return (Swift.max(1, Int((Double(width) * scale).rounded())), Swift.max(1, Int((Double(height) * scale).rounded())))
+  }
+
+  /// The file's first VOI window (in the decoded polarity) when it has a usable one, else the
+  /// 0.5/99.5 percentile window of the view.
+  static func viewingWindow(_ decoded: DICOMImage, view: GrayImage) -> IntensityWindow {
+    if let window = decoded.voi.windows.first, window.width > 1, window.width.isFinite, window.center.isFinite {
+      let center = decoded.inversionPivot.map { Double($0) - window.center } ?? window.center
+      return IntensityWindow(lower: Float(center - window.width / 2), upper: Float(center + window.width / 2))
+    }
+    return PercentileWindow().window(of: view)
   }
 }

@@ -38,9 +38,7 @@ public struct LungSegmenter {
 
     /// The mask's size for an image of `width` x `height`.
     func maskSize(width: Int, height: Int) -> (width: Int, height: Int) {
-      guard let side = maskLongestSide, Swift.max(width, height) > side else { return (width, height) }
-      let scale = Double(side) / Double(Swift.max(width, height))
-      return (Swift.max(1, Int((Double(width) * scale).rounded())), Swift.max(1, Int((Double(height) * scale).rounded())))
+      ImageIntake.size(width: width, height: height, longestSide: maskLongestSide)
     }
   }
 

@@ -1,5 +1,5 @@
 import Durable
-public import Engine
+import Engine
 import Foundation
 import Glibc
 import Imaging

@@ -1,6 +1,6 @@
 public import Engine
 public import Foundation
-public import Imaging
+import Imaging
 
 /// `bundle.json`: what a model bundle is, what its parts are, and how its shortcut checks were
 /// calibrated, so every number in a report can be traced (docs/model-bundle.md).

@@ -1,6 +1,6 @@
 import Crypto
 import Durable
-public import Foundation
+import Foundation
 import Imaging
 import PNG
 import Safetensors

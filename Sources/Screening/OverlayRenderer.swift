@@ -26,14 +26,13 @@ public struct OverlayRenderer: Sendable {
 
   /// The picture of `analysis` for `image`, its legend made from `report`.
   public func render(image: PreparedImage, analysis: Analysis, report: Report) -> RGBCanvas {
-    let source = image.decoded.image
+    let source = image.view
     let scale = Double(longestSide) / Double(Swift.max(source.width, source.height))
     let width = Swift.max(1, Int((Double(source.width) * scale).rounded()))
     let height = Swift.max(1, Int((Double(source.height) * scale).rounded()))
 
     let view = source.resized(width: width, height: height)
-    let window = Self.viewingWindow(image.decoded, view: view)
-    let grey = GrayImage(width: width, height: height, pixels: view.pixels.map(window.normalize))
+    let grey = GrayImage(width: width, height: height, pixels: view.pixels.map(image.viewWindow.normalize))
     let modelRelevance = analysis.relevance.summed
     let relevance = image.classifierInput.geometry.mapToSource(modelRelevance, width: width, height: height)
     let magnitudes = modelRelevance.pixels.map(Swift.abs).sorted()
@@ -45,24 +44,15 @@ public struct OverlayRenderer: Sendable {
     }
 
     let lines = legend(report)
-    let lineHeight = 20
+    // One text size for the strip: the larger one when every line fits.
+    let textScale = lines.allSatisfy { BitmapFont.size(of: $0.text, scale: 2).width + 16 <= width } ? 2 : 1
+    let lineHeight = 10 * textScale
     var canvas = RGBCanvas(width: width, height: height + lineHeight * lines.count + 12, background: Self.legendBackground)
     canvas.paste(rgb: picture, width: width, height: height, x: 0, y: 0)
     for (index, line) in lines.enumerated() {
-      let textScale = BitmapFont.size(of: line.text, scale: 2).width + 16 <= width ? 2 : 1
-      canvas.text(line.text, x: 8, y: height + 8 + index * lineHeight + (textScale == 1 ? 4 : 0), scale: textScale, colour: line.colour)
+      canvas.text(line.text, x: 8, y: height + 6 + index * lineHeight, scale: textScale, colour: line.colour)
     }
     return canvas
-  }
-
-  /// The file's first VOI window (in the decoded polarity) when it has a usable one, else the
-  /// 0.5/99.5 percentile window of the picture.
-  static func viewingWindow(_ decoded: DICOMImage, view: GrayImage) -> IntensityWindow {
-    if let window = decoded.voi.windows.first, window.width > 1, window.width.isFinite, window.center.isFinite {
-      let center = decoded.inversionPivot.map { Double($0) - window.center } ?? window.center
-      return IntensityWindow(lower: Float(center - window.width / 2), upper: Float(center + window.width / 2))
-    }
-    return PercentileWindow().window(of: view)
   }
 
   /// The legend's lines, top first.
@@ -78,21 +68,23 @@ public struct OverlayRenderer: Sendable {
       let removal = checks.backgroundRemoval
       lines.append(("Relevance outside lungs: \(ShortcutChecks.percent(relevance.share)) (limit \(ShortcutChecks.percent(relevance.threshold)))",
                     relevance.fired ? Self.warningColour : Self.textColour))
-      lines.append(("Without background: \(removal.prediction), drop \(Self.decimal(removal.confidenceDrop)) (limit \(Self.decimal(removal.confidenceDropLimit))), switch \(Self.decimal(removal.switchMargin)) (limit \(Self.decimal(removal.switchMarginLimit)))",
+      lines.append(("Without background: \(removal.prediction), drop \(Self.decimal(removal.confidenceDrop))/\(Self.decimal(removal.confidenceDropLimit)), switch \(Self.decimal(removal.switchMargin))/\(Self.decimal(removal.switchMarginLimit))",
                     removal.fired ? Self.warningColour : Self.textColour))
     }
     switch report.verdict {
     case .screened:
       let suspected = report.shortcutSuspected == true
-      lines.append((suspected ? "Verdict: shortcut suspected (\(report.shortcutChecks!.checksFired.map(\.rawValue).joined(separator: ", ")))"
-                              : "Verdict: screened, no shortcut suspected", suspected ? Self.warningColour : Self.textColour))
+      let fired = report.shortcutChecks!.checksFired.map { $0 == .backgroundRelevance ? "relevance" : "removal" }
+      lines.append((suspected ? "Verdict: SHORTCUT SUSPECTED (\(fired.joined(separator: ", ")))" : "Verdict: screened, no shortcut suspected",
+                    suspected ? Self.warningColour : Self.textColour))
     case .notAssessable:
       let reasons = report.lungMask?.reasons.map(\.code.rawValue).joined(separator: ", ") ?? ""
       lines.append(("Verdict: not assessable, lung mask implausible (\(reasons))", Self.warningColour))
     case .notScreened, .error:
       lines.append(("Verdict: \(report.verdict.rawValue) (\(report.problem?.code ?? ""))", Self.warningColour))
     }
-    lines.append(("Model \(report.model.id) \(report.model.version)   red: for, blue: against, green: lungs", Self.textColour))
+    lines.append(("Model \(report.model.id) \(report.model.version)", Self.textColour))
+    lines.append(("Red: evidence for, blue: against, green: lungs", Self.textColour))
     lines.append(("Not for clinical use", Self.warningColour))
     return lines
   }

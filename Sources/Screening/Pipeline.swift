@@ -1,7 +1,7 @@
 public import DICOM
 public import Engine
 import Foundation
-public import Imaging
+import Imaging
 import Torch
 
 /// The networks screening runs and how it feeds them: the classifier with its checkpoint metadata
@@ -41,10 +41,10 @@ public struct PipelineOptions: Sendable, Equatable {
   public var decodeOptions: DecodeOptions
   /// The most images that go through the networks together.
   public var batchSize: Int
-  /// The lung mask's longer side: masks of larger images are made, judged and written at this scale,
-  /// which costs a fraction of the full resolution (a 2,000 x 2,500 film has 6 times the pixels) and
-  /// changes neither the verdict (fractions) nor the background check (made at the model's 224 pixels).
-  /// nil: the image's own geometry.
+  /// The longer side of the working grid: lung masks of larger images are made, judged and written at
+  /// this scale, and their pictures drawn from a view of this size, which costs a fraction of the full
+  /// resolution (a 2,000 x 2,500 film has 6 times the pixels) and changes neither the verdict
+  /// (fractions) nor the background check (made at the model's 224 pixels). nil: the image's own size.
   public var maskLongestSide: Int?
 
   public init(acceptanceRules: AcceptanceRules = AcceptanceRules(), decodeOptions: DecodeOptions = DecodeOptions(),
@@ -82,7 +82,8 @@ public final class Pipeline {
     self.models = models
     self.options = options
     intake = ImageIntake(input: models.input, segmenterPreprocessing: models.segmenter.preprocessing,
-                         acceptanceRules: options.acceptanceRules, decodeOptions: options.decodeOptions)
+                         acceptanceRules: options.acceptanceRules, decodeOptions: options.decodeOptions,
+                         viewLongestSide: options.maskLongestSide)
     classifierLoader = InputLoader(preprocessing: models.input.preprocessing, channels: models.input.channels,
                                    decodeOptions: options.decodeOptions)
     var segmenter = models.segmenter
@@ -123,7 +124,7 @@ public final class Pipeline {
     } catch {
       guard batch.count > 1 else {
         let image = batch[0]
-        return [ScreeningResult(file: image.file, metadata: image.decoded.metadata, image: image,
+        return [ScreeningResult(file: image.file, metadata: image.metadata, image: image,
                                 outcome: .failed(Problem(screening: error)), timing: StageTiming(intake: image.intakeSeconds))]
       }
       return batch.flatMap { analyse([$0]) }
@@ -190,7 +191,7 @@ public final class Pipeline {
         backgroundRemoval: position.map { removals[$0] })
       let timing = StageTiming(intake: batch[index].intakeSeconds, segment: segmentSeconds, classify: classifySeconds,
                                backgroundChecks: position == nil ? 0 : checkSeconds)
-      return ScreeningResult(file: batch[index].file, metadata: batch[index].decoded.metadata, image: batch[index],
+      return ScreeningResult(file: batch[index].file, metadata: batch[index].metadata, image: batch[index],
                              outcome: .analysed(analysis), timing: timing)
     }
   }

@@ -1,4 +1,4 @@
-public import DICOM
+import DICOM
 import Engine
 public import Foundation
 import Imaging
@@ -234,7 +234,7 @@ extension Report {
       validation: validation.map { MetricsSection(images: $0.count, accuracy: $0.accuracy, macroF1: $0.macroF1) },
       calibration: MetricsSection(images: data.assessed, accuracy: data.accuracy, macroF1: data.macroF1),
       clinicallyValidated: manifest.clinicallyValidated)
-    warnings = result.image?.decoded.warnings ?? []
+    warnings = result.image?.warnings ?? []
     outputs = Outputs()
     timing = Timing(result.timing, batchSize: batchSize)
     patient = includePatientFields ? metadata.map { Patient(id: $0.patient.id, name: $0.patient.name, sex: $0.patient.sex, age: $0.patient.age) } : nil

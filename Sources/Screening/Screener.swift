@@ -96,7 +96,7 @@ public final class Screener: @unchecked Sendable {
     for (index, intake) in intakes.enumerated() {
       let name: OutputNames
       switch intake {
-      case .prepared(let image): name = OutputNames(for: image.file, sopInstanceUID: image.decoded.metadata.sopInstanceUID)
+      case .prepared(let image): name = OutputNames(for: image.file, sopInstanceUID: image.metadata.sopInstanceUID)
       case .refused(let file, let metadata, _): name = OutputNames(for: file, sopInstanceUID: metadata?.sopInstanceUID)
       }
       names.append(name)
@@ -112,25 +112,35 @@ public final class Screener: @unchecked Sendable {
     return PlannedBatch(paths: paths, intakes: intakes, names: names, conflicts: conflicts)
   }
 
-  /// The reports of a batch, written when there is a writer.
+  /// The reports of a batch, written when there is a writer: each file on its own worker (rendering
+  /// the picture and deflating the PNGs cost more than the networks of a compact model), in order.
   private func finish(_ batch: PlannedBatch, analysed: [ScreeningResult], batchSize: Int) -> [ScreenedFile] {
-    var analysed = analysed.makeIterator()
-    return batch.intakes.enumerated().map { index, intake in
-      let (path, names) = (batch.paths[index], batch.names[index])
-      if let problem = batch.conflicts[index] { return ScreenedFile(path: path, names: names, report: nil, problem: problem) }
-      let result: ScreeningResult
+    var remaining = analysed.makeIterator()
+    let results: [ScreeningResult?] = batch.intakes.enumerated().map { index, intake in
+      guard batch.conflicts[index] == nil else { return nil }
       switch intake {
-      case .prepared: result = analysed.next()!
-      case .refused(let file, let metadata, let problem): result = ScreeningResult(refused: file, metadata: metadata, problem: problem)
-      }
-      do {
-        let report = Report(result, bundle: bundle, batchSize: batchSize, includePatientFields: includePatientFields)
-        let written = try writer?.write(result, report: report, names: names) ?? report
-        return ScreenedFile(path: path, names: names, report: written, problem: nil)
-      } catch {
-        return ScreenedFile(path: path, names: names, report: nil, problem: Problem(writing: error))
+      case .prepared: return remaining.next()!
+      case .refused(let file, let metadata, let problem): return ScreeningResult(refused: file, metadata: metadata, problem: problem)
       }
     }
+    let files = Mutex([ScreenedFile?](repeating: nil, count: results.count))
+    DispatchQueue.concurrentPerform(iterations: results.count) { index in
+      let (path, names) = (batch.paths[index], batch.names[index])
+      let file: ScreenedFile
+      if let result = results[index] {
+        do {
+          let report = Report(result, bundle: bundle, batchSize: batchSize, includePatientFields: includePatientFields)
+          let written = try writer?.write(result, report: report, names: names) ?? report
+          file = ScreenedFile(path: path, names: names, report: written, problem: nil)
+        } catch {
+          file = ScreenedFile(path: path, names: names, report: nil, problem: Problem(writing: error))
+        }
+      } else {
+        file = ScreenedFile(path: path, names: names, report: nil, problem: batch.conflicts[index])
+      }
+      files.withLock { $0[index] = file }
+    }
+    return files.withLock { $0.map { $0! } }
   }
 }
 

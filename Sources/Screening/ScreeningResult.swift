@@ -14,11 +14,17 @@ public enum Intake: Sendable {
   }
 }
 
-/// A decoded file with the networks' inputs made from it.
+/// A decoded file with the networks' inputs made from it, and what its picture needs. The full-size
+/// frame is not kept: a 2,000 x 2,500 film is 20 MB of Float32, and several batches are in flight.
 public struct PreparedImage: Sendable {
   public let file: InputFile
-  /// The first frame as gray values at the original geometry, and the file's metadata.
-  public let decoded: DICOMImage
+  public let metadata: DICOMMetadata
+  /// What decoding met and handled.
+  public let warnings: [String]
+  /// The frame on the working grid (``ImageIntake/viewLongestSide``): what pictures are drawn from.
+  public let view: GrayImage
+  /// The window that shows `view` for reading: the file's first VOI window, or its percentile window.
+  public let viewWindow: IntensityWindow
   public let classifierInput: ModelInput
   /// The same value as `classifierInput` when both networks share their input rule.
   public let segmenterInput: ModelInput

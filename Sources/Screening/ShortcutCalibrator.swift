@@ -1,5 +1,5 @@
 import Crypto
-public import Engine
+import Engine
 import Foundation
 
 /// Sets the limits of both shortcut checks from labelled validation images, run through the very

@@ -10,6 +10,7 @@ struct DocsExampleTests {
   func examplesAreCurrent() throws {
     let sample = Repository.root.appendingPathComponent("samples/covid-19-pa-text-marker.dcm").path
     let examples = Repository.root.appendingPathComponent("docs/examples")
+    let readme = try String(contentsOf: Repository.root.appendingPathComponent("README.md"), encoding: .utf8)
     for (name, bundle) in [("default", try ShippedBundles.default.get()), ("plain-shortcut", try ShippedBundles.plain.get())] {
       let reportPath = examples.appendingPathComponent("text-marker.\(name).json").path
       try ReportSchema.validate([reportPath])
@@ -22,7 +23,12 @@ struct DocsExampleTests {
       #expect(Swift.abs((example.shortcutChecks?.backgroundRelevance.share ?? -1) - (now.shortcutChecks?.backgroundRelevance.share ?? -2)) < 1e-5)
       #expect(example.explanation == now.explanation)
       let picture = try PNGImage(decoding: Array(try Data(contentsOf: examples.appendingPathComponent("text-marker.\(name).overlay.png"))))
-      #expect(picture.width == 640 && picture.format == .rgb)
+      #expect(picture.width == 800 && picture.format == .rgb)
+      // The README shows the terminal line classify printed for it.
+      let line = try String(contentsOf: examples.appendingPathComponent("text-marker.\(name).txt"), encoding: .utf8)
+        .trimmingCharacters(in: .whitespacesAndNewlines)
+      #expect(line.contains(example.classification!.prediction) && line.hasSuffix("-> \(example.outputs.report!)"))
+      #expect(readme.contains(line), "README.md shows docs/examples/text-marker.\(name).txt")
     }
   }
 }

@@ -25,8 +25,9 @@ struct PictureAndSegmenterTests {
     let canvas = OverlayRenderer(longestSide: 240).render(image: result.image!, analysis: analysis, report: report)
     #expect(canvas.width == 240)
     let imageHeight = 160  // 200 x 240 / 300
-    let legendLines = 6
-    #expect(canvas.height == imageHeight + 20 * legendLines + 12)
+    let legendLines = OverlayRenderer().legend(report).count
+    #expect(legendLines == 7)
+    #expect(canvas.height == imageHeight + 10 * legendLines + 12, "240 pixels fit no line at the larger size")
 
     func colour(_ x: Int, _ y: Int) -> RGBCanvas.Colour {
       let index = (y * canvas.width + x) * 3
@@ -45,7 +46,7 @@ struct PictureAndSegmenterTests {
     // The legend: light text on the dark strip, and the red "not for clinical use" line last.
     let strip = (imageHeight..<canvas.height).flatMap { y in (0..<240).map { colour($0, y) } }
     #expect(strip.contains { $0 == OverlayRenderer.textColour })
-    let lastLine = (canvas.height - 32..<canvas.height).flatMap { y in (0..<240).map { colour($0, y) } }
+    let lastLine = (canvas.height - 16..<canvas.height).flatMap { y in (0..<240).map { colour($0, y) } }
     #expect(lastLine.contains { $0 == OverlayRenderer.warningColour })
     #expect(OverlayRenderer().legend(report).last?.text == "Not for clinical use")
     #expect(OverlayRenderer().legend(report).contains { $0.text.hasPrefix("Model default ") })

@@ -143,7 +143,7 @@ struct PipelineTests {
     var values = good.values
     values[values.count / 2] = .nan
     let poisoned = PreparedImage(
-      file: images[1].file, decoded: images[1].decoded,
+      file: images[1].file, metadata: images[1].metadata, warnings: [], view: images[1].view, viewWindow: images[1].viewWindow,
       classifierInput: ModelInput(width: good.width, height: good.height, values: values, geometry: good.geometry, window: good.window),
       segmenterInput: images[1].segmenterInput, intakeSeconds: 0)
     let results = pipeline.run([images[0], poisoned, images[2]])
