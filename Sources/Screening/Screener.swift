@@ -73,13 +73,13 @@ public final class Screener: @unchecked Sendable {
       let intakes = nextIntake!.result()
       nextIntake = index + 1 < chunks.count ? IntakeWork(chunks[index + 1], pipeline.intake).started(on: intakeQueue) : nil
       let batch = plan(chunks[index], intakes, stemsWritten: &stemsWritten)
-      let ready = batch.intakes.indices.filter { batch.conflicts[$0] == nil }
-      let analysed = pipeline.run(ready.compactMap { batch.intakes[$0].prepared })
+      let prepared = batch.intakes.indices.filter { batch.conflicts[$0] == nil }.compactMap { batch.intakes[$0].prepared }
+      let analysed = pipeline.run(prepared)
       // One batch's outputs are written while the networks work on the next, never more.
       previousWrite?.wait()
       drain()
       let write = DispatchWorkItem { [self] in
-        let files = finish(batch, analysed: analysed, batchSize: ready.count)
+        let files = finish(batch, analysed: analysed, batchSize: prepared.count)
         finished.withLock { $0.append(contentsOf: files) }
       }
       writeQueue.async(execute: write)
