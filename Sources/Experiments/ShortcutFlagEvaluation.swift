@@ -70,22 +70,17 @@ public struct ShortcutFlagEvaluation {
       var screened: [(label: Int, analysis: Analysis, verdict: ShortcutVerdict, markerClass: String?)] = []
       var notAssessable = 0
       var failed = 0
-      let chunk = options.batchSize * 4
-      for start in stride(from: 0, to: folder.items.count, by: chunk) {
-        let items = Array(folder.items[start..<Swift.min(start + chunk, folder.items.count)])
-        for (item, result) in zip(items, pipeline.screen(items.map(\.imagePath))) {
-          guard case .analysed(let analysis) = result.outcome else {
-            failed += 1
-            continue
-          }
-          guard let verdict = checks.verdict(for: analysis) else {
-            notAssessable += 1
-            continue
-          }
-          let relative = split + item.imagePath.dropFirst(folder.root.count)
-          screened.append((item.label, analysis, verdict, markers?[relative] ?? nil))
+      pipeline.screen(folder, progress: { progress(split, $0, $1) }) { item, result in
+        guard case .analysed(let analysis) = result.outcome else {
+          failed += 1
+          return
         }
-        progress(split, Swift.min(start + chunk, folder.items.count), folder.items.count)
+        guard let verdict = checks.verdict(for: analysis) else {
+          notAssessable += 1
+          return
+        }
+        let relative = split + item.imagePath.dropFirst(folder.root.count)
+        screened.append((item.label, analysis, verdict, markers?[relative] ?? nil))
       }
       let metrics = ClassificationMetrics(probabilities: screened.map(\.analysis.classification.probabilities),
                                           labels: screened.map(\.label), classNames: bundle.manifest.classes)

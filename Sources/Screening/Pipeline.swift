@@ -201,3 +201,18 @@ func seconds(since start: ContinuousClock.Instant, _ clock: ContinuousClock) -> 
   let elapsed = clock.now - start
   return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
 }
+
+extension Pipeline {
+  /// Screens every image of a labelled folder, a few batches at a time, calling `each` with each item
+  /// and its result in the folder's order and `progress(done, total)` after each group: how bundles
+  /// are calibrated and evaluated.
+  public func screen(_ folder: LabeledFolder, progress: (Int, Int) -> Void = { _, _ in },
+                     each: (LabeledFolder.Item, ScreeningResult) -> Void) {
+    let group = options.batchSize * 4
+    for start in stride(from: 0, to: folder.items.count, by: group) {
+      let items = folder.items[start..<Swift.min(start + group, folder.items.count)]
+      for (item, result) in zip(items, screen(items.map(\.imagePath))) { each(item, result) }
+      progress(Swift.min(start + group, folder.items.count), folder.items.count)
+    }
+  }
+}

@@ -42,17 +42,11 @@ public struct ShortcutCalibrator: Sendable {
     }
     var fingerprint = SHA256()
     var assessed: [(label: Int, analysis: Analysis)] = []
-    let chunk = pipeline.options.batchSize * 4
-    for start in stride(from: 0, to: folder.items.count, by: chunk) {
-      let items = folder.items[start..<Swift.min(start + chunk, folder.items.count)]
-      let results = pipeline.screen(items.map(\.imagePath))
-      for (item, result) in zip(items, results) {
-        fingerprint.update(data: Data("\(URL(fileURLWithPath: item.imagePath).lastPathComponent)\t\(item.label)\t\(result.file.sha256 ?? "unreadable")\n".utf8))
-        if case .analysed(let analysis) = result.outcome, analysis.isAssessable {
-          assessed.append((item.label, analysis))
-        }
+    pipeline.screen(folder, progress: progress) { item, result in
+      fingerprint.update(data: Data("\(URL(fileURLWithPath: item.imagePath).lastPathComponent)\t\(item.label)\t\(result.file.sha256 ?? "unreadable")\n".utf8))
+      if case .analysed(let analysis) = result.outcome, analysis.isAssessable {
+        assessed.append((item.label, analysis))
       }
-      progress(Swift.min(start + chunk, folder.items.count), folder.items.count)
     }
     let correct = assessed.filter { $0.analysis.classification.predicted == $0.label }.map(\.analysis)
     guard correct.count >= minimumImages else {

@@ -108,4 +108,37 @@ struct ClassifyTests {
     let (status, output) = try runIsnetd(["bundle", "show", broken])
     #expect(status == 1 && output.contains("classifier: classifier.safetensors is missing"), "\(output)")
   }
+
+  @Test("bundle evaluate: per split, accuracy and flag rates agree with classify's reports, and the marker-decided images are those predicted as their marker's class")
+  func bundleEvaluate() throws {
+    let directory = try TemporaryDirectory()
+    let data = directory.path("data")
+    try Command.run(isnetdExecutable, ["synth", "--out", data, "--counts", "test-unbiased=6,test-confounding=9", "--seed", "31",
+                                       "--threads", "2"])
+    let json = try Command.run(isnetdExecutable, ["bundle", "evaluate", "--data", data, "--json"])
+    let splits = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+    #expect(splits.map { $0["split"] as? String } == ["test-confounding", "test-unbiased"])
+
+    let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(data)/manifest.json"))) as? [String: Any])
+    let markerClass = Dictionary(uniqueKeysWithValues: (manifest["files"] as! [[String: Any]]).map { entry in
+      (entry["path"] as! String, (entry["marker"] as? [String: Any])?["style"] as? String)
+    })
+    for split in splits {
+      let name = split["split"] as! String
+      let files = try FileManager.default.subpathsOfDirectory(atPath: "\(data)/\(name)").filter { $0.hasSuffix(".dcm") }.sorted()
+      let output = try Command.run(isnetdExecutable, ["classify"] + files.map { "\(data)/\(name)/\($0)" } + ["--json"])
+      let reports = try output.split(separator: "\n").map { try Report.decoded(from: Data($0.utf8)) }
+      let screened = zip(files, reports).filter { $0.1.verdict == .screened }
+      let correct = screened.filter { $0.0.hasPrefix($0.1.classification!.prediction + "/") }
+      let flagged = screened.filter { $0.1.shortcutSuspected == true }
+      #expect(split["screened"] as? Int == screened.count)
+      #expect(Swift.abs((split["accuracy"] as! Double) - Double(correct.count) / Double(screened.count)) < 1e-9)
+      #expect(Swift.abs(((split["flagged"] as! [String: Any])["any"] as! Double) - Double(flagged.count) / Double(screened.count)) < 1e-9)
+      let decided = screened.filter { file, report in
+        guard let marker = markerClass["\(name)/\(file)"] ?? nil else { return false }
+        return !file.hasPrefix(marker + "/") && report.classification!.prediction == marker
+      }
+      #expect((split["markerDecided"] as? [String: Any])?["images"] as? Int == decided.count, "\(name)")
+    }
+  }
 }
