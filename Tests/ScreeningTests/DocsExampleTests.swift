@@ -32,3 +32,28 @@ struct DocsExampleTests {
     }
   }
 }
+
+@Suite("Report schema")
+struct ReportSchemaTests {
+  @Test("the schema's closed sets are the code's: problem codes, verdicts, checks, implausibility reasons")
+  func closedSetsMatch() throws {
+    let schema = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Repository.root
+      .appendingPathComponent("schemas/report.schema.json"))) as? [String: Any])
+    func enumeration(_ path: [String]) -> [String]? {
+      var node: Any? = schema
+      for key in path { node = (node as? [String: Any])?[key] }
+      return (node as? [String: Any])?["enum"] as? [String]
+    }
+    #expect(enumeration(["$defs", "problem", "properties", "code"]) == Problem.codes)
+    #expect(enumeration(["properties", "verdict"]) == Report.Verdict.allCases.map(\.rawValue))
+    let checks = ((schema["$defs"] as? [String: Any])?["shortcut_checks"] as? [String: Any])
+      .flatMap { ($0["properties"] as? [String: Any])?["checks_fired"] as? [String: Any] }
+      .flatMap { ($0["items"] as? [String: Any])?["enum"] as? [String] }
+    #expect(checks == ShortcutCheck.allCases.map(\.rawValue))
+    let reasons = ((schema["$defs"] as? [String: Any])?["lung_mask"] as? [String: Any])
+      .flatMap { ($0["properties"] as? [String: Any])?["reasons"] as? [String: Any] }
+      .flatMap { ($0["items"] as? [String: Any])?["properties"] as? [String: Any] }
+      .flatMap { ($0["code"] as? [String: Any])?["enum"] as? [String] }
+    #expect(reasons == ImplausibilityReason.allCases.map(\.rawValue))
+  }
+}
