@@ -121,6 +121,7 @@ struct PipelineTests {
     #expect(first[1].report == nil && first[1].problem?.code == "output_exists")
     let reportPath = out.path(first[0].names.report)
     let written = try Data(contentsOf: URL(fileURLWithPath: reportPath))
+    #expect(try Report.read(reportPath) == first[0].report, "the report returned is the report written")
 
     var again: [ScreenedFile] = []
     Screener(bundle: bundle, writer: writer).screen([sample]) { again.append($0) }
