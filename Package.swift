@@ -47,6 +47,7 @@ let package = Package(
     // JPEG 2000 frames, which DCMTK's free toolkit cannot decode, go to OpenJPEG through this C shim.
     .target(name: "COpenJPEG", linkerSettings: [.linkedLibrary("openjp2")]),
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
     // Swift layers over the bridges, and small leaf modules.
@@ -56,7 +57,7 @@ let package = Package(
     // Synthetic chest X-ray phantoms: anatomy, findings, background markers, lung masks, and their
     // DICOM files and masks on disk.
     .target(name: "Phantoms", dependencies: ["Imaging", "DICOM", "PNG", "Durable"], swiftSettings: strictSwift),
-    .target(name: "DICOM", dependencies: ["CDCMTK", "COpenJPEG", "Imaging"], swiftSettings: strictSwift),
+    .target(name: "DICOM", dependencies: ["CDCMTK", "COpenJPEG", "CZlib", "Imaging"], swiftSettings: strictSwift),
     .target(name: "PNG", dependencies: ["CPNG"], swiftSettings: strictSwift),
     .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strictSwift),
     .target(name: "Safetensors", dependencies: ["Durable"], swiftSettings: strictSwift),

@@ -101,13 +101,12 @@ void cdcm_initialize(void) {
 
 bool cdcm_dictionary_loaded(void) { return dcmDataDict.isDictionaryLoaded(); }
 
-CDcmFile *cdcm_open(const char *path, bool require_meta_header, CDcmStatus *status) {
+CDcmFile *cdcm_open(const char *path, CDcmStatus *status) {
   CDcmFile *result = nullptr;
   guard(status, [&] {
     auto file = new CDcmFile();
-    auto mode = require_meta_header ? ERM_fileOnly : ERM_autoDetect;
     OFCondition condition = file->format.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange,
-                                                  DCM_MaxReadLength, mode);
+                                                  DCM_MaxReadLength, ERM_fileOnly);
     if (!check(condition, status)) {
       delete file;
       return;

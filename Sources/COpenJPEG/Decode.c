@@ -70,7 +70,8 @@ static void fail(COpjStatus *status, const char *message) {
 
 const char *copj_version(void) { return opj_version(); }
 
-COpjImage *copj_decode(const uint8_t *bytes, size_t size, COpjFormat format, uint32_t threads, COpjStatus *status) {
+COpjImage *copj_decode(const uint8_t *bytes, size_t size, COpjFormat format, uint32_t expected_width,
+                       uint32_t expected_height, uint32_t threads, COpjStatus *status) {
   status->failed = false;
   status->message[0] = '\0';
   if (bytes == NULL || size == 0) {
@@ -107,6 +108,10 @@ COpjImage *copj_decode(const uint8_t *bytes, size_t size, COpjFormat format, uin
   if (threads > 1) opj_codec_set_threads(codec, (int)threads);
   if (!opj_read_header(stream, codec, &result->image)) {
     if (!status->failed) fail(status, "OpenJPEG could not read the codestream header");
+    goto failure;
+  }
+  if (result->image->x1 - result->image->x0 != expected_width || result->image->y1 - result->image->y0 != expected_height) {
+    fail(status, "the codestream header's image size differs from the dataset's; nothing was decoded");
     goto failure;
   }
   if (!opj_decode(codec, stream, result->image) || !opj_end_decompress(codec, stream)) {

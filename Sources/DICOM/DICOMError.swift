@@ -24,6 +24,9 @@ public struct DICOMError: Error, Equatable, CustomStringConvertible, Sendable {
     case tooLarge = "too_large"
     /// The file or its pixel data is damaged or inconsistent (DCMTK's or OpenJPEG's text in the message).
     case corrupt
+    /// A numeric attribute (rescale, window, spacing, ...) is NaN or infinite, or the modality transform
+    /// takes the stored values beyond the range of 32-bit floats.
+    case nonFiniteValue = "non_finite_value"
 
     /// Not screened by the acceptance rules: the modality is not one the model reads.
     case modalityNotScreened = "modality_not_screened"
@@ -46,6 +49,7 @@ public struct DICOMError: Error, Equatable, CustomStringConvertible, Sendable {
       case .unsupportedPhotometricInterpretation: "The image's photometric interpretation cannot be turned into gray values."
       case .tooLarge: "The image is larger than the configured limit."
       case .corrupt: "The file or its pixel data is damaged."
+      case .nonFiniteValue: "A numeric value in the file is not a finite number."
       case .modalityNotScreened: "Not screened: the modality is not a radiograph the model reads (CR or DX)."
       case .sopClassNotScreened: "Not screened: the SOP class is not an accepted radiograph image class."
       case .bodyPartNotScreened: "Not screened: the body part is not the chest."

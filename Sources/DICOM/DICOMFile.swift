@@ -14,21 +14,22 @@ public final class DICOMFile: @unchecked Sendable {
   /// DCMTK's version ("3.6.7").
   public static var dcmtkVersion: String { String(cString: cdcm_version()) }
 
-  /// Reads `path`. `requireMetaHeader` refuses files without the Part 10 preamble, which is how
-  /// arbitrary non-DICOM bytes are told apart from a dataset.
-  public init(path: String, requireMetaHeader: Bool = true) throws(DICOMError) {
+  /// Reads `path`, a regular file with the Part 10 preamble and file meta information. Its element
+  /// structure is checked against `limits` before DCMTK parses it.
+  public init(path: String, limits: StructureLimits = StructureLimits()) throws(DICOMError) {
     cdcm_initialize()
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      throw DICOMError(.unreadable, "no such file")
-    }
-    guard !isDirectory.boolValue else { throw DICOMError(.unreadable, "the path is a directory") }
-    guard FileManager.default.isReadableFile(atPath: path) else {
-      throw DICOMError(.unreadable, "permission denied")
-    }
+    let file = try RegularFile(path: path)
+    let findings = try FileStructure.check(file, limits: limits)
     var status = CDcmStatus()
-    let handle = cdcm_open(path, requireMetaHeader, &status)
-    guard let handle else { throw DICOMError(status: status) }
+    let handle = cdcm_open(path, &status)
+    guard let handle else {
+      let error = DICOMError(status: status)
+      if let offset = findings.trailingDataOffset, error.code != .notDICOM {
+        throw DICOMError(.corrupt, "\(file.size - offset) bytes from offset \(offset) to the end of the file are not "
+          + "DICOM elements (trailing data): \(error.message)")
+      }
+      throw error
+    }
     self.handle = handle
     self.path = path
   }
@@ -58,6 +59,16 @@ public final class DICOMFile: @unchecked Sendable {
   /// All values of a numeric attribute, or nil when absent or empty.
   public func numbers(_ tag: Tag) throws(DICOMError) -> [Double]? {
     try elements(for: tag).numbers(tag)
+  }
+
+  /// Item `index` of the encapsulated Pixel Data (0 is the Basic Offset Table), copied.
+  func pixelItem(_ index: Int) throws(DICOMError) -> [UInt8] {
+    var status = CDcmStatus()
+    var pointer: UnsafePointer<UInt8>?
+    let length = cdcm_pixel_item(handle, UInt32(index), &pointer, &status)
+    if status.failure != CDCM_OK { throw DICOMError(status: status, context: "reading pixel item \(index)") }
+    guard let pointer, length > 0 else { return [] }
+    return Array(UnsafeBufferPointer(start: pointer, count: length))
   }
 
   /// Whether the attribute is present, empty or not.
@@ -97,6 +108,7 @@ struct Elements {
     let value = cdcm_get_float64(item, tag.group, tag.element, UInt32(index), &status)
     if status.failure == CDCM_TAG_NOT_FOUND { return nil }
     if status.failure != CDCM_OK { throw DICOMError(status: status, context: "reading \(tag)") }
+    guard value.isFinite else { throw DICOMError(.nonFiniteValue, "\(tag) value \(index + 1) is \(value)") }
     return value
   }
 
@@ -110,6 +122,18 @@ struct Elements {
       values.append(value)
     }
     return values
+  }
+
+  /// Like ``numbers(_:)`` but nil when the values cannot be read, for attributes that must not stop a
+  /// file from being decoded; a value that is not finite still throws `non_finite_value`.
+  func lenientNumbers(_ tag: Tag) throws(DICOMError) -> [Double]? {
+    do {
+      return try numbers(tag)
+    } catch where error.code == .nonFiniteValue {
+      throw error
+    } catch {
+      return nil
+    }
   }
 
   /// An integer attribute; nil when absent or empty. A value that is not a whole number throws.

@@ -1,18 +1,28 @@
 internal import CDCMTK
 public import Imaging
 
-/// Limits and knobs of decoding.
+/// Limits and knobs of decoding. Every limit is checked before anything is allocated for the pixels.
 public struct DecodeOptions: Sendable, Equatable, Codable {
   /// The most pixels (Rows x Columns x frames) a file may declare; larger files are refused with
-  /// `too_large` before anything is allocated for their pixels. The default (100 million) admits any
-  /// radiograph and multi-frame objects up to about 200 MB of 16-bit samples.
+  /// `too_large`. The default (100 million) admits any radiograph and multi-frame objects up to about
+  /// 200 MB of 16-bit samples.
   public var maximumPixelCount: Int
+  /// The most memory decoding one frame may take, as ``PixelModule/decodeBytes`` estimates it (stored
+  /// samples, their Float values and the gray image); larger frames are refused with `too_large`. The
+  /// default (512 MiB) admits a 16-bit chest radiograph of 40 megapixels and refuses a 10,000 x 10,000
+  /// RGB image of 32-bit samples (2.8 GB).
+  public var maximumDecodeBytes: Int
   /// Worker threads OpenJPEG may use for one JPEG 2000 frame (1: the calling thread only).
   public var jpeg2000Threads: Int
+  /// Bounds on the file's element structure, checked before DCMTK parses it.
+  public var structure: StructureLimits
 
-  public init(maximumPixelCount: Int = 100_000_000, jpeg2000Threads: Int = 1) {
+  public init(maximumPixelCount: Int = 100_000_000, maximumDecodeBytes: Int = 512 << 20, jpeg2000Threads: Int = 1,
+              structure: StructureLimits = StructureLimits()) {
     self.maximumPixelCount = maximumPixelCount
+    self.maximumDecodeBytes = maximumDecodeBytes
     self.jpeg2000Threads = jpeg2000Threads
+    self.structure = structure
   }
 }
 
@@ -46,7 +56,7 @@ public struct DICOMImage: Sendable {
 
   /// Opens `path` and decodes its first frame.
   public init(contentsOf path: String, options: DecodeOptions = DecodeOptions()) throws(DICOMError) {
-    self = try DICOMFile(path: path).decodeFirstFrame(options: options)
+    self = try DICOMFile(path: path, limits: options.structure).decodeFirstFrame(options: options)
   }
 
   init(metadata: DICOMMetadata, image: GrayImage, modalityTransform: ModalityTransform, inversionPivot: Float?,
@@ -90,6 +100,12 @@ extension DICOMFile {
       throw DICOMError(.unsupportedTransferSyntax, "\(syntax.name) (\(syntax.uid))")
     }
     let module = try PixelModule(elements, maximumPixelCount: options.maximumPixelCount)
+    let decodeBytes = module.decodeBytes(codec: syntax.decoder)
+    guard decodeBytes <= options.maximumDecodeBytes else {
+      throw DICOMError(.tooLarge, "decoding \(module.rows) x \(module.columns) pixels of \(module.samplesPerPixel) "
+        + "sample(s) of \(module.bitsAllocated) bits takes about \(decodeBytes >> 20) MiB; the limit is "
+        + "\(options.maximumDecodeBytes >> 20) MiB")
+    }
     var consumer = makeConsumer(module.columns, module.rows)
     var warnings = module.warnings
     if module.frames > 1 { warnings.append("decoded frame 1 of \(module.frames)") }
@@ -109,7 +125,7 @@ extension DICOMFile {
         guard syntax.decoder == .dcmtk else {
           throw DICOMError(.corrupt, "Pixel Data is encapsulated but the transfer syntax is \(syntax.name)")
         }
-        samples = try codecFrame(module: module)
+        samples = try codecFrame(module: module, syntax: syntax, items: Int(info.items))
       } else {
         if syntax.isEncapsulated {
           warnings.append("Pixel Data is not compressed although the transfer syntax is \(syntax.name)")
@@ -209,7 +225,15 @@ extension DICOMFile {
   }
 
   /// Frame 0 of encapsulated pixel data, decoded by the DCMTK codec registered for its transfer syntax.
-  private func codecFrame(module: PixelModule) throws(DICOMError) -> StoredSamples {
+  private func codecFrame(module: PixelModule, syntax: TransferSyntax, items: Int) throws(DICOMError) -> StoredSamples {
+    guard items >= 2 else { throw DICOMError(.corrupt, "the encapsulated pixel data holds no fragment") }
+    if syntax.uid == TransferSyntax.rleUID {
+      var fragments: [[UInt8]] = []
+      for index in 1..<items { fragments.append(try pixelItem(index)) }
+      try CodestreamCheck.rle(fragments: fragments, module: module)
+    } else {
+      try CodestreamCheck.jpeg(firstFragment: try pixelItem(1), module: module, syntax: syntax.name)
+    }
     var status = CDcmStatus()
     let size = Int(cdcm_uncompressed_frame_size(handle, &status))
     if status.failure != CDCM_OK { throw DICOMError(status: status, context: "sizing frame 0") }
@@ -285,7 +309,7 @@ struct GrayMapping {
     transform = try ModalityTransform(elements, isSigned: module.isSigned)
     let half = Float(UInt64(1) << UInt64(module.bitsStored - 1))
     let stored: ClosedRange<Float> = module.isSigned ? -half...(half - 1) : 0...(2 * half - 1)
-    range = transform.outputRange(of: stored)
+    range = try transform.outputRange(of: stored)
     pivot = module.photometric == .monochrome1 ? range.lowerBound + range.upperBound : nil
   }
 

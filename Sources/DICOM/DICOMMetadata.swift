@@ -125,8 +125,8 @@ extension DICOMFile {
       pixelRepresentation: try? elements.integer(.pixelRepresentation),
       samplesPerPixel: try? elements.integer(.samplesPerPixel),
       numberOfFrames: Swift.max(1, (try? elements.integerString(.numberOfFrames)) ?? 1),
-      pixelSpacing: try? elements.numbers(.pixelSpacing),
-      imagerPixelSpacing: try? elements.numbers(.imagerPixelSpacing),
+      pixelSpacing: try elements.lenientNumbers(.pixelSpacing),
+      imagerPixelSpacing: try elements.lenientNumbers(.imagerPixelSpacing),
       manufacturer: elements.lenient(.manufacturer),
       transferSyntax: try TransferSyntax(file: self),
       patient: PatientFields(

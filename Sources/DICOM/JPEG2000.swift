@@ -18,10 +18,12 @@ enum JPEG2000 {
     } else {
       codestream = Array(fragments.joined())
     }
+    try CodestreamCheck.jpeg2000(codestream, module: module)
     let format: COpjFormat = codestream.starts(with: [0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50]) ? COPJ_JP2 : COPJ_CODESTREAM
     var status = COpjStatus()
     let decoded = codestream.withUnsafeBufferPointer { buffer in
-      copj_decode(buffer.baseAddress, buffer.count, format, UInt32(Swift.max(1, threads)), &status)
+      copj_decode(buffer.baseAddress, buffer.count, format, UInt32(module.columns), UInt32(module.rows),
+                  UInt32(Swift.max(1, threads)), &status)
     }
     guard let decoded else {
       let text = withUnsafeBytes(of: status.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
@@ -35,14 +37,7 @@ enum JPEG2000 {
   /// else one per frame when the counts match; else those up to the next that starts a codestream.
   static func frameFragments(of file: DICOMFile, items: Int, frames: Int) throws(DICOMError) -> [[UInt8]] {
     guard items >= 2 else { throw DICOMError(.corrupt, "the encapsulated pixel data holds no fragment") }
-    func item(_ index: Int) throws(DICOMError) -> [UInt8] {
-      var status = CDcmStatus()
-      var pointer: UnsafePointer<UInt8>?
-      let length = cdcm_pixel_item(file.handle, UInt32(index), &pointer, &status)
-      if status.failure != CDCM_OK { throw DICOMError(status: status, context: "reading pixel item \(index)") }
-      guard let pointer, length > 0 else { return [] }
-      return Array(UnsafeBufferPointer(start: pointer, count: length))
-    }
+    func item(_ index: Int) throws(DICOMError) -> [UInt8] { try file.pixelItem(index) }
     let fragmentCount = items - 1
     if frames <= 1 {
       var all: [[UInt8]] = []

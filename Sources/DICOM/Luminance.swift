@@ -36,14 +36,11 @@ struct Palette {
   let blue: [Float]
 
   init(_ elements: Elements, isSigned: Bool) throws(DICOMError) {
-    guard let descriptor = try elements.numbers(.redPaletteDescriptor), descriptor.count == 3 else {
-      throw DICOMError(.corrupt, "PALETTE COLOR without a Red Palette Color Lookup Table Descriptor")
-    }
-    let count = descriptor[0] == 0 ? 65_536 : Int(descriptor[0])
-    var first = Int(descriptor[1])
-    if isSigned && first > 32_767 { first -= 65_536 }
-    firstMapped = first
-    let bits = Int(descriptor[2])
+    guard let descriptor = try LUTDescriptor(elements, .redPaletteDescriptor, isSigned: isSigned, what: "Red Palette")
+    else { throw DICOMError(.corrupt, "PALETTE COLOR without a Red Palette Color Lookup Table Descriptor") }
+    let count = descriptor.entryCount
+    firstMapped = descriptor.firstMapped
+    let bits = descriptor.bitsPerEntry
     var tables: [[Float]] = []
     let plain: [Tag] = [.redPaletteData, .greenPaletteData, .bluePaletteData]
     let segmented: [Tag] = [.segmentedRedPaletteData, .segmentedGreenPaletteData, .segmentedBluePaletteData]

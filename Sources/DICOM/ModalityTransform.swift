@@ -33,14 +33,19 @@ public enum ModalityTransform: Sendable, Equatable, Codable {
     self = .identity
   }
 
-  /// The modality values `stored` values in `storedRange` can take: the image of the range.
-  func outputRange(of storedRange: ClosedRange<Float>) -> ClosedRange<Float> {
+  /// The modality values `stored` values in `storedRange` can take: the image of the range. Throws
+  /// `non_finite_value` when a rescale takes them beyond the range of 32-bit floats.
+  func outputRange(of storedRange: ClosedRange<Float>) throws(DICOMError) -> ClosedRange<Float> {
     switch self {
     case .identity:
       return storedRange
     case .rescale(let slope, let intercept):
       let a = storedRange.lowerBound * Float(slope) + Float(intercept)
       let b = storedRange.upperBound * Float(slope) + Float(intercept)
+      guard a.isFinite, b.isFinite else {
+        throw DICOMError(.nonFiniteValue, "rescale slope \(slope) and intercept \(intercept) take the stored values "
+          + "\(storedRange) beyond the range of 32-bit floats")
+      }
       return Swift.min(a, b)...Swift.max(a, b)
     case .lookupTable(let table):
       let low = table.entries.min() ?? 0
@@ -78,18 +83,16 @@ public enum ModalityTransform: Sendable, Equatable, Codable {
 extension ModalityTransform.LookupTable {
   /// Reads a LUT item (LUT Descriptor, LUT Data, LUT Explanation) as PS3.3 C.11.1.1.1 describes it.
   init(_ item: Elements, isSigned: Bool, what: String) throws(DICOMError) {
-    guard let descriptor = try item.numbers(.lutDescriptor), descriptor.count == 3 else {
-      throw DICOMError(.corrupt, "\(what) Descriptor \(Tag.lutDescriptor) does not hold 3 values")
+    guard let descriptor = try LUTDescriptor(item, .lutDescriptor, isSigned: isSigned, what: what) else {
+      throw DICOMError(.corrupt, "\(what) Descriptor \(Tag.lutDescriptor) is missing")
     }
-    let count = descriptor[0] == 0 ? 65_536 : Int(descriptor[0])
-    var firstMapped = Int(descriptor[1])
-    if isSigned && firstMapped > 32_767 { firstMapped -= 65_536 }  // stored as US, meant as SS
-    let bits = Int(descriptor[2])
+    let count = descriptor.entryCount
+    let bits = descriptor.bitsPerEntry
     guard let data = try item.bytes(.lutData), !data.isEmpty else {
       throw DICOMError(.corrupt, "\(what) Data \(Tag.lutData) is missing")
     }
     entries = try Self.entries(data, count: count, bits: bits, what: what)
-    self.firstMapped = firstMapped
+    firstMapped = descriptor.firstMapped
     bitsPerEntry = bits
     explanation = try item.trimmed(.lutExplanation)
   }
@@ -103,5 +106,29 @@ extension ModalityTransform.LookupTable {
       return data.prefix(count).map(Float.init)
     }
     throw DICOMError(.corrupt, "\(what) Data holds \(data.count) bytes for \(count) entries of \(bits) bits")
+  }
+}
+
+/// A LUT Descriptor (PS3.3 C.11.1.1.1, C.7.6.3.1.5): the entry count (0 means 65,536), the first
+/// stored value mapped (stored as US but meant as SS when Pixel Representation is 1) and the bits per
+/// entry, each checked to be a 16-bit integer before it is used as one.
+struct LUTDescriptor {
+  let entryCount: Int
+  let firstMapped: Int
+  let bitsPerEntry: Int
+
+  /// nil when `tag` is absent or empty.
+  init?(_ elements: Elements, _ tag: Tag, isSigned: Bool, what: String) throws(DICOMError) {
+    guard let values = try elements.numbers(tag) else { return nil }
+    guard values.count == 3, values.allSatisfy({ (-32_768...65_535).contains($0) && $0.rounded() == $0 }),
+      values[0] >= 0, (1...16).contains(values[2])
+    else {
+      throw DICOMError(.corrupt, "\(what) Descriptor \(tag) holds \(values); it holds an entry count, a first "
+        + "mapped value and 1 to 16 bits per entry")
+    }
+    entryCount = values[0] == 0 ? 65_536 : Int(values[0])
+    let first = Int(values[1])
+    firstMapped = isSigned && first > 32_767 ? first - 65_536 : first
+    bitsPerEntry = Int(values[2])
   }
 }

@@ -44,6 +44,13 @@ struct PixelModule: Sendable {
     return samples * bitsAllocated / 8
   }
 
+  /// About the most memory decoding one frame takes: the decoded samples as the codec delivers them
+  /// (OpenJPEG: 32-bit integers), one Float per sample, and the Float gray image.
+  func decodeBytes(codec: TransferSyntax.Decoder) -> Int {
+    let sampleBytes = codec == .openJPEG ? 4 : Swift.max(1, bitsAllocated / 8)
+    return pixelCount * (samplesPerPixel * (sampleBytes + 4) + 4)
+  }
+
   /// Reads and checks the module. `maximumPixelCount` bounds Rows x Columns x frames; it is checked
   /// before anything is allocated for the pixels.
   init(_ elements: Elements, maximumPixelCount: Int) throws(DICOMError) {

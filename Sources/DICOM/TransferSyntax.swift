@@ -27,6 +27,9 @@ public struct TransferSyntax: Sendable, Equatable, Codable {
   /// JPEG 2000 Image Compression (Lossless Only) and JPEG 2000 Image Compression.
   static let jpeg2000UIDs: Set<String> = ["1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91"]
 
+  /// RLE Lossless.
+  static let rleUID = "1.2.840.10008.1.2.5"
+
   /// Transfer syntaxes whose decoded values can differ from the encoded image.
   static let lossyUIDs: Set<String> = [
     "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51",  // JPEG baseline, extended

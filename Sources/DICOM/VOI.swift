@@ -33,8 +33,8 @@ public struct VOI: Sendable, Equatable, Codable {
   public let lookupTables: [VOILookupTable]
 
   init(_ elements: Elements) throws(DICOMError) {
-    let centers = (try? elements.numbers(.windowCenter)) ?? []
-    let widths = (try? elements.numbers(.windowWidth)) ?? []
+    let centers = try elements.lenientNumbers(.windowCenter) ?? []
+    let widths = try elements.lenientNumbers(.windowWidth) ?? []
     let explanations = (try elements.string(.windowExplanation))?.split(separator: "\\", omittingEmptySubsequences: false)
       .map { $0.trimmingCharacters(in: .whitespaces) } ?? []
     let function = try elements.trimmed(.voiLUTFunction)
@@ -46,11 +46,11 @@ public struct VOI: Sendable, Equatable, Codable {
     var tables: [VOILookupTable] = []
     for index in 0..<elements.sequenceCount(.voiLUTSequence) {
       guard let item = elements.sequenceItem(.voiLUTSequence, index),
-        let descriptor = try item.numbers(.lutDescriptor), descriptor.count == 3
+        let descriptor = try? LUTDescriptor(item, .lutDescriptor, isSigned: false, what: "VOI LUT")
       else { continue }
       tables.append(VOILookupTable(
-        entryCount: descriptor[0] == 0 ? 65_536 : Int(descriptor[0]), firstMapped: Int(descriptor[1]),
-        bitsPerEntry: Int(descriptor[2]), explanation: try item.trimmed(.lutExplanation)))
+        entryCount: descriptor.entryCount, firstMapped: descriptor.firstMapped, bitsPerEntry: descriptor.bitsPerEntry,
+        explanation: try item.trimmed(.lutExplanation)))
     }
     lookupTables = tables
   }

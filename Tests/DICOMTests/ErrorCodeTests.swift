@@ -57,6 +57,8 @@ struct ErrorCodeTests {
              stage: .decode(DecodeOptions())),
     corpusFile(.corrupt, "pydicom/JPEG2000-embedded-sequence-delimiter.dcm"),
     corpusFile(.corrupt, "pydicom/badVR.dcm"),
+    modified(.nonFiniteValue, "pydicom/MR_small.dcm", ["-i", "(0028,1053)=NaN", "-i", "(0028,1052)=0"],
+             stage: .decode(DecodeOptions())),
     corpusFile(.modalityNotScreened, "pydicom/CT_small.dcm", stage: .accept),
     modified(.sopClassNotScreened, "pydicom-data/RG1_UNCR.dcm", ["-m", "(0008,0016)=1.2.840.10008.5.1.4.1.1.7"], stage: .accept),
     corpusFile(.bodyPartNotScreened, "pydicom/dicomdirtests/77654033/CR1/6154", stage: .accept),

@@ -67,8 +67,8 @@ void cdcm_initialize(void);
 bool cdcm_dictionary_loaded(void);
 
 /// Reads a DICOM file. Element values longer than 4 KiB (the pixel data above all) stay in the file
-/// until they are read. `require_meta_header` refuses files without the Part 10 preamble.
-CDcmFile *cdcm_open(const char *path, bool require_meta_header, CDcmStatus *status);
+/// until they are read. Files without the Part 10 preamble and file meta information are refused.
+CDcmFile *cdcm_open(const char *path, CDcmStatus *status);
 void cdcm_close(CDcmFile *file);
 
 /// The main dataset of `file`.

@@ -43,7 +43,10 @@ typedef struct COpjComponent {
 const char *copj_version(void);
 
 /// Decodes `size` bytes of JPEG 2000 with `threads` worker threads (1 decodes on the calling thread).
-COpjImage *copj_decode(const uint8_t *bytes, size_t size, COpjFormat format, uint32_t threads, COpjStatus *status);
+/// Fails after reading the header, before decoding anything, when the image is not
+/// `expected_width` x `expected_height`.
+COpjImage *copj_decode(const uint8_t *bytes, size_t size, COpjFormat format, uint32_t expected_width,
+                       uint32_t expected_height, uint32_t threads, COpjStatus *status);
 void copj_free(COpjImage *image);
 
 uint32_t copj_width(const COpjImage *image);

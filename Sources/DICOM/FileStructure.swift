@@ -1,0 +1,128 @@
+internal import CZlib
+
+/// The structure check every file passes before DCMTK parses it: the file meta information is read
+/// for the transfer syntax, a deflated dataset is inflated (bounded), and the dataset's elements are
+/// walked by ``StructureScan``.
+enum FileStructure {
+  static let implicitLittleEndian = "1.2.840.10008.1.2"
+  static let explicitBigEndian = "1.2.840.10008.1.2.2"
+  static let deflatedExplicitLittleEndian = "1.2.840.10008.1.2.1.99"
+
+  static func check(_ file: RegularFile, limits: StructureLimits) throws(DICOMError) -> StructureFindings {
+    let bytes = FileBytes(file)
+    // Without the Part 10 preamble DCMTK refuses the file itself (not_dicom).
+    guard bytes.read(at: 128, count: 4) == Array("DICM".utf8) else { return StructureFindings() }
+    var position = 132
+    var syntax = ""
+    // File meta information: group 0002, always explicit VR little endian.
+    while let header = bytes.read(at: position, count: 8), header[0] == 0x02, header[1] == 0x00 {
+      let vr = String(decoding: header[4..<6], as: UTF8.self)
+      let long = ["OB", "UN", "UT", "SQ", "OW", "UC", "UR"].contains(vr)
+      let size = long ? 12 : 8
+      guard let length = long
+        ? bytes.read(at: position + 8, count: 4).map({ Int($0[0]) | Int($0[1]) << 8 | Int($0[2]) << 16 | Int($0[3]) << 24 })
+        : Int(header[6]) | Int(header[7]) << 8,
+        length != 0xFFFF_FFFF
+      else { return StructureFindings() }
+      if header[2] == 0x10, header[3] == 0x00, let value = bytes.read(at: position + size, count: Swift.min(length, 64)) {
+        syntax = String(decoding: value.prefix { $0 != 0 && $0 != 0x20 }, as: UTF8.self)
+      }
+      position += size + length
+    }
+    switch syntax {
+    case implicitLittleEndian:
+      return try StructureScan(bytes: bytes, limits: limits).walk(from: position, encoding: .implicitLittle)
+    case explicitBigEndian:
+      return try StructureScan(bytes: bytes, limits: limits)
+        .walk(from: position, encoding: .init(explicitVR: true, bigEndian: true))
+    case deflatedExplicitLittleEndian:
+      let inflated = try inflate(file, from: position, limit: limits.maximumInflatedBytes)
+      return try StructureScan(bytes: MemoryBytes(bytes: inflated), limits: limits)
+        .walk(from: 0, encoding: .init(explicitVR: true, bigEndian: false))
+    default:
+      return try StructureScan(bytes: bytes, limits: limits)
+        .walk(from: position, encoding: .init(explicitVR: true, bigEndian: false))
+    }
+  }
+
+  /// Inflates the raw deflate stream (RFC 1951, no zlib header) that starts at `offset`, refusing to
+  /// produce more than `limit` bytes: a few kilobytes may inflate to gigabytes.
+  static func inflate(_ file: RegularFile, from offset: Int, limit: Int) throws(DICOMError) -> [UInt8] {
+    var stream = z_stream()
+    guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+      throw DICOMError(.corrupt, "zlib could not start inflating the deflated dataset")
+    }
+    defer { inflateEnd(&stream) }
+    var output: [UInt8] = []
+    var input = [UInt8](repeating: 0, count: 1 << 16)
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    var position = offset
+    var result = Z_OK
+    while result != Z_STREAM_END {
+      let available = try file.read(at: position, into: &input)
+      if available == 0 { break }  // cut short: DCMTK reports the truncation
+      position += available
+      var failure: DICOMError?
+      input.withUnsafeMutableBufferPointer { source in
+        stream.next_in = source.baseAddress
+        stream.avail_in = UInt32(available)
+        repeat {
+          let produced = chunk.withUnsafeMutableBufferPointer { target in
+            stream.next_out = target.baseAddress
+            stream.avail_out = UInt32(target.count)
+            result = CZlib.inflate(&stream, Z_NO_FLUSH)
+            return target.count - Int(stream.avail_out)
+          }
+          guard result == Z_OK || result == Z_STREAM_END || result == Z_BUF_ERROR else {
+            failure = DICOMError(.corrupt, "the deflated dataset cannot be inflated (zlib error \(result))")
+            return
+          }
+          guard output.count + produced <= limit else {
+            failure = DICOMError(.tooLarge, "the deflated dataset inflates to more than \(limit) bytes")
+            return
+          }
+          output.append(contentsOf: chunk[0..<produced])
+        } while stream.avail_out == 0 && result != Z_STREAM_END
+      }
+      if let failure { throw failure }
+    }
+    return output
+  }
+}
+
+/// A file's bytes read through a 64 KiB window, so walking element headers costs few reads.
+final class FileBytes: ScanBytes {
+  private let file: RegularFile
+  private var window: [UInt8] = []
+  private var windowStart = 0
+  let count: Int
+
+  init(_ file: RegularFile) {
+    self.file = file
+    count = file.size
+  }
+
+  func read(at offset: Int, count length: Int) -> [UInt8]? {
+    guard offset >= 0, length >= 0, offset + length <= count else { return nil }
+    if offset < windowStart || offset + length > windowStart + window.count {
+      window = [UInt8](repeating: 0, count: Swift.max(1 << 16, length))
+      let read = (try? file.read(at: offset, into: &window)) ?? 0
+      window.removeSubrange(read...)
+      windowStart = offset
+      guard read >= length else { return nil }
+    }
+    let start = offset - windowStart
+    return Array(window[start..<start + length])
+  }
+}
+
+/// Bytes already in memory (an inflated dataset).
+struct MemoryBytes: ScanBytes {
+  let bytes: [UInt8]
+  var count: Int { bytes.count }
+
+  func read(at offset: Int, count length: Int) -> [UInt8]? {
+    guard offset >= 0, length >= 0, offset + length <= bytes.count else { return nil }
+    return Array(bytes[offset..<offset + length])
+  }
+}

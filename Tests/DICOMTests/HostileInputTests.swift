@@ -1,0 +1,257 @@
+@testable import DICOM
+import Foundation
+import Testing
+import TestSupport
+
+/// Each class of hostile file in `../shared/reproducers/dicom` (found by fuzzing), rebuilt here from a
+/// file the tests write, a few bytes changed: every one ends in a code, never a signal, a hang or a
+/// blowup, and the limits that stop them leave ordinary files alone.
+@Suite("hostile DICOM input")
+struct HostileInputTests {
+  static let rows = DCMTKVariantTests.rows
+  static let columns = DCMTKVariantTests.columns
+  static let rleUID = "1.2.840.10008.1.2.5"
+
+  /// The source file of the variant tests, and the image it decodes to.
+  static func source(_ directory: TemporaryDirectory) throws -> String {
+    try DCMTKVariantTests.source(in: directory)
+  }
+
+  static func decodeError(_ path: String, options: DecodeOptions = DecodeOptions()) -> DICOMError? {
+    do {
+      _ = try DICOMImage(contentsOf: path, options: options)
+      return nil
+    } catch {
+      return error
+    }
+  }
+
+  /// A copy of `path` with `edits` applied by dcmodify (`-i` inserts or replaces).
+  static func modified(_ path: String, _ edits: [String], in directory: TemporaryDirectory, name: String) throws -> String {
+    let target = directory.path(name)
+    try FileManager.default.copyItem(atPath: path, toPath: target)
+    try Command.run("dcmodify", ["--quiet", "-nb"] + edits.flatMap { ["-i", $0] } + [target])
+    return target
+  }
+
+  // MARK: Structure: nesting, element and fragment counts, deflate
+
+  /// Sequences of a private element nested `depth` deep, in explicit VR little endian, as appended
+  /// after the Pixel Data of a file (the private group 7FE1 sorts after it).
+  static func nestedSequences(depth: Int, definedLength: Bool) -> [UInt8] {
+    func u16(_ value: UInt16) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8)] }
+    func u32(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8((value >> (8 * UInt32($0))) & 0xFF) } }
+    let sequenceHeader = u16(0x7FE1) + u16(0x1010) + Array("SQ".utf8) + [0, 0]
+    let itemTag = u16(0xFFFE) + u16(0xE000)
+    if definedLength {
+      var content: [UInt8] = []
+      for _ in 0..<depth {
+        let item = itemTag + u32(UInt32(content.count)) + content
+        content = sequenceHeader + u32(UInt32(item.count)) + item
+      }
+      return content
+    }
+    let open = sequenceHeader + u32(0xFFFF_FFFF) + itemTag + u32(0xFFFF_FFFF)
+    let close = u16(0xFFFE) + u16(0xE00D) + u32(0) + u16(0xFFFE) + u16(0xE0DD) + u32(0)
+    return Array([[UInt8]](repeating: open, count: depth).joined()) + Array([[UInt8]](repeating: close, count: depth).joined())
+  }
+
+  static func withNesting(depth: Int, definedLength: Bool, in directory: TemporaryDirectory) throws -> String {
+    let target = directory.path("nested-\(depth)-\(definedLength).dcm")
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: source(directory)))
+    bytes.append(contentsOf: nestedSequences(depth: depth, definedLength: definedLength))
+    try bytes.write(to: URL(fileURLWithPath: target))
+    return target
+  }
+
+  @Test("sequences nested thousands deep are refused before DCMTK's recursive parser runs out of stack",
+        arguments: [false, true])
+  func deepNesting(definedLength: Bool) throws {
+    let directory = try TemporaryDirectory()
+    let error = Self.decodeError(try Self.withNesting(depth: 10_000, definedLength: definedLength, in: directory))
+    #expect(error?.code == .corrupt)
+    #expect(error?.message.contains("nested more than 32 levels") == true)
+  }
+
+  @Test("nesting within the bound decodes as before; one level past it is refused")
+  func nestingBound() throws {
+    let directory = try TemporaryDirectory()
+    let image = try DICOMImage(contentsOf: Self.withNesting(depth: 32, definedLength: false, in: directory))
+    #expect(image.values == DCMTKVariantTests.values.map(Float.init))
+    #expect(Self.decodeError(try Self.withNesting(depth: 33, definedLength: true, in: directory))?.code == .corrupt)
+  }
+
+  @Test("a deflated dataset is walked after inflating: nesting inside it is found; a bomb is too_large")
+  func deflated() throws {
+    let directory = try TemporaryDirectory()
+    let nested = try Self.withNesting(depth: 40, definedLength: false, in: directory)
+    let deflated = directory.path("nested-deflated.dcm")
+    try DICOMFixtures.Variant.deflated.write(from: nested, to: deflated)
+    #expect(Self.decodeError(deflated)?.message.contains("nested more than 32 levels") == true)
+
+    let plain = directory.path("deflated.dcm")
+    try DICOMFixtures.Variant.deflated.write(from: try Self.source(directory), to: plain)
+    #expect(try DICOMImage(contentsOf: plain).values == DCMTKVariantTests.values.map(Float.init))
+    let bomb = Self.decodeError(plain, options: DecodeOptions(structure: StructureLimits(maximumInflatedBytes: 1_000)))
+    #expect(bomb?.code == .tooLarge)
+  }
+
+  @Test("more fragments than the bound are refused by the walk, before DCMTK lists them (100,000 took 15 s)")
+  func manyFragments() throws {
+    let directory = try TemporaryDirectory()
+    let codestream = try Self.firstFragment(of: .jpegLSLossless, in: directory)
+    let target = directory.path("fragments.dcm")
+    try DICOMFile(path: Self.source(directory)).writeEncapsulatedCopy(
+      to: target, transferSyntaxUID: "1.2.840.10008.1.2.4.80",
+      frames: [codestream] + [[UInt8]](repeating: [], count: 20_000))
+    let error = Self.decodeError(target)
+    #expect(error?.code == .corrupt)
+    #expect(error?.message.contains("more than 16384 items") == true)
+  }
+
+  @Test("bytes after the last element are named as trailing data, not as truncation")
+  func trailingData() throws {
+    let directory = try TemporaryDirectory()
+    let source = try Self.source(directory)
+    let size = try FileManager.default.attributesOfItem(atPath: source)[.size] as! Int
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: source))
+    bytes.append(contentsOf: [UInt8](repeating: 0, count: 100))
+    let target = directory.path("trailing.dcm")
+    try bytes.write(to: URL(fileURLWithPath: target))
+    let error = Self.decodeError(target)
+    #expect(error?.code == .corrupt)
+    #expect(error?.message.hasPrefix("100 bytes from offset \(size) to the end of the file are not DICOM elements") == true)
+  }
+
+  // MARK: Codestreams against the dataset
+
+  /// The first fragment of `variant` of the source, as DCMTK's encoder wrote it.
+  static func firstFragment(of variant: DICOMFixtures.Variant, in directory: TemporaryDirectory) throws -> [UInt8] {
+    let encoded = directory.path("\(variant.rawValue)-source.dcm")
+    try variant.write(from: try source(directory), to: encoded)
+    return try DICOMFile(path: encoded).pixelItem(1)
+  }
+
+  static func withFragments(_ fragments: [[UInt8]], syntax: String, in directory: TemporaryDirectory) throws -> String {
+    let target = directory.path("fragments-\(UUID().uuidString).dcm")
+    try DICOMFile(path: source(directory)).writeEncapsulatedCopy(to: target, transferSyntaxUID: syntax, frames: fragments)
+    return target
+  }
+
+  @Test("RLE: an empty fragment, bad segment offsets, a short segment or a fragment per frame missing is corrupt")
+  func rle() throws {
+    let directory = try TemporaryDirectory()
+    let valid = try Self.firstFragment(of: .rle, in: directory)
+    #expect(try DICOMImage(contentsOf: Self.withFragments([valid], syntax: Self.rleUID, in: directory)).values
+      == DCMTKVariantTests.values.map(Float.init))
+
+    var badOffset = valid
+    badOffset.replaceSubrange(8..<12, with: [0xFF, 0xFF, 0xFF, 0x7F])  // segment 2 starts far past the end
+    var shortSegment = valid
+    shortSegment.removeLast(100)
+    let cases: [(fragments: [[UInt8]], message: String)] = [
+      ([[]], "RLE frame 0: the fragment holds 0 bytes"),
+      ([badOffset], "segment offsets"),
+      ([shortSegment], "segment 1 decodes to"),
+      ([valid, valid], "2 fragment(s) for 1 frame(s)"),
+    ]
+    for item in cases {
+      let error = Self.decodeError(try Self.withFragments(item.fragments, syntax: Self.rleUID, in: directory))
+      #expect(error?.code == .corrupt, "\(item.message)")
+      #expect(error?.message.contains(item.message) == true, "\(String(describing: error)) lacks \(item.message)")
+    }
+  }
+
+  @Test("PackBits lengths: literal runs, replicate runs, the no-op byte, and a cut literal")
+  func packBits() {
+    #expect(CodestreamCheck.packBitsLength([0x02, 1, 2, 3], needed: 10) == 3)
+    #expect(CodestreamCheck.packBitsLength([0xFE, 7], needed: 10) == 3)
+    #expect(CodestreamCheck.packBitsLength([0x80, 0x00, 9], needed: 10) == 1)
+    #expect(CodestreamCheck.packBitsLength([0x05, 1, 2], needed: 10) == 2)
+    // Counting stops at the bytes the segment needs: what follows is padding.
+    #expect(CodestreamCheck.packBitsLength([0xFE, 7, 0x00], needed: 3) == 3)
+  }
+
+  @Test("JPEG and JPEG-LS codestreams smaller than Rows x Columns are corrupt, not zero-filled")
+  func jpegGeometry() throws {
+    let directory = try TemporaryDirectory()
+    for variant in [DICOMFixtures.Variant.jpegLossless, .jpegLSLossless] {
+      let encoded = directory.path("\(variant.rawValue).dcm")
+      try variant.write(from: try Self.source(directory), to: encoded)
+      let wider = try Self.modified(encoded, ["(0028,0011)=65534"], in: directory, name: "wider-\(variant.rawValue).dcm")
+      let error = Self.decodeError(wider)
+      #expect(error?.code == .corrupt)
+      #expect(error?.message.contains("codestream is \(Self.columns) x \(Self.rows) with 1 component(s); the dataset says "
+        + "65534 x \(Self.rows)") == true, "\(String(describing: error))")
+    }
+    let notJPEG = Self.decodeError(try Self.withFragments([[1, 2, 3, 4]], syntax: "1.2.840.10008.1.2.4.70", in: directory))
+    #expect(notJPEG?.message.contains("does not start a") == true)
+  }
+
+  @Test("a JPEG 2000 SIZ of 60000 x 60000 in a 40 x 36 dataset is refused before OpenJPEG allocates")
+  func jpeg2000Geometry() throws {
+    let directory = try TemporaryDirectory()
+    var codestream = Array(try DICOMFixtures.jpeg2000Codestream(
+      values: DCMTKVariantTests.values, rows: Self.rows, columns: Self.columns))
+    codestream.replaceSubrange(8..<16, with: [0, 0, 0xEA, 0x60, 0, 0, 0xEA, 0x60])  // Xsiz, Ysiz = 60000
+    let error = Self.decodeError(try Self.withFragments([codestream], syntax: "1.2.840.10008.1.2.4.90", in: directory))
+    #expect(error?.code == .corrupt)
+    #expect(error?.message.contains("codestream is 60000 x 60000") == true)
+  }
+
+  @Test("a frame whose decoding would pass the memory budget is too_large before anything is allocated")
+  func memoryBudget() throws {
+    let directory = try TemporaryDirectory()
+    let huge = try Self.modified(
+      try Self.source(directory),
+      ["(0028,0010)=10000", "(0028,0011)=10000", "(0028,0002)=3", "(0028,0004)=RGB", "(0028,0100)=32", "(0028,0101)=32",
+       "(0028,0102)=31", "(0028,0006)=0"],
+      in: directory, name: "rgb32.dcm")
+    let error = Self.decodeError(huge)
+    #expect(error?.code == .tooLarge)
+    #expect(error?.message.contains("the limit is 512 MiB") == true)
+  }
+
+  // MARK: Values that are not finite
+
+  @Test("NaN or infinite rescale, window and spacing values are non_finite_value, naming the attribute",
+        arguments: [
+          ("(0028,1053)=NaN", "(0028,1053)"), ("(0028,1051)=inf", "(0028,1051)"), ("(0018,1164)=NaN\\1", "(0018,1164)"),
+          ("(0028,0030)=1\\-inf", "(0028,0030)"),
+        ])
+  func nonFinite(edit: String, tag: String) throws {
+    let directory = try TemporaryDirectory()
+    let path = try Self.modified(try Self.source(directory), [edit, "(0028,1052)=0", "(0028,1050)=100"],
+                                 in: directory, name: "non-finite.dcm")
+    let error = Self.decodeError(path)
+    #expect(error?.code == .nonFiniteValue)
+    #expect(error?.message.hasPrefix(tag) == true, "\(String(describing: error))")
+  }
+
+  @Test("a rescale that takes stored values past Float's range (slope and intercept 1e38) is non_finite_value")
+  func rescaleOverflow() throws {
+    let directory = try TemporaryDirectory()
+    let path = try Self.modified(try Self.source(directory), ["(0028,1053)=1e38", "(0028,1052)=1e38"],
+                                 in: directory, name: "overflow.dcm")
+    let error = Self.decodeError(path)
+    #expect(error?.code == .nonFiniteValue)
+    #expect(error?.message.contains("beyond the range of 32-bit floats") == true)
+  }
+
+  // MARK: Files that are not regular files
+
+  @Test("a FIFO is refused at once, without blocking; a symlink loop says so")
+  func notRegularFiles() throws {
+    let directory = try TemporaryDirectory()
+    let fifo = directory.path("x.dcm")
+    #expect(mkfifo(fifo, 0o600) == 0)
+    let fifoError = Self.decodeError(fifo)
+    #expect(fifoError == DICOMError(.unreadable, "not a regular file (a FIFO, socket or device)"))
+
+    let first = directory.path("a.dcm")
+    let second = directory.path("b.dcm")
+    try FileManager.default.createSymbolicLink(atPath: first, withDestinationPath: second)
+    try FileManager.default.createSymbolicLink(atPath: second, withDestinationPath: first)
+    #expect(Self.decodeError(first) == DICOMError(.unreadable, "too many levels of symbolic links (a symlink loop)"))
+  }
+}
