@@ -10,10 +10,12 @@ public struct IntensityWindow: Sendable, Equatable, Codable {
   }
 
   /// `value` mapped onto [0, 1]. A window without width (`upper <= lower`) maps everything to 0.
+  /// Computed in Double: a window as wide as Float's range has an infinite width in Float.
   @inlinable
   public func normalize(_ value: Float) -> Float {
     guard upper > lower else { return 0 }
-    return Swift.min(Swift.max((value - lower) / (upper - lower), 0), 1)
+    let position = (Double(value) - Double(lower)) / (Double(upper) - Double(lower))
+    return Float(Swift.min(Swift.max(position, 0), 1))
   }
 }
 
@@ -77,15 +79,17 @@ struct Histogram {
     self.binCount = binCount
     let span = Double(range.upperBound) - Double(range.lowerBound)
     binWidth = span / Double(binCount)
-    let scale = Float(Double(binCount) / span)
-    let last = binCount - 1
+    // In Double: with Float, a span of a few subnormals makes the scale infinite and a span near
+    // Float's range makes `value - low` infinite, and either turns a bin into NaN.
+    let scale = Double(binCount) / span
+    let last = Double(binCount - 1)
     var coarseCounts = [Int](repeating: 0, count: (binCount + Self.fineBinsPerCoarse - 1) / Self.fineBinsPerCoarse)
     bins = [UInt32](unsafeUninitializedCapacity: samples.count) { bins, initialized in
       samples.withUnsafeBufferPointer { values in
         coarseCounts.withUnsafeMutableBufferPointer { coarse in
-          let low = range.lowerBound
+          let low = Double(range.lowerBound)
           for (index, value) in values.enumerated() {
-            let bin = Swift.min(Int((value - low) * scale), last)
+            let bin = Int(Swift.min((Double(value) - low) * scale, last))
             bins[index] = UInt32(bin)
             coarse[bin / Self.fineBinsPerCoarse] += 1
           }

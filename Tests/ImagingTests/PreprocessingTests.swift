@@ -40,6 +40,17 @@ struct PreprocessingTests {
     #expect(PercentileWindow().window(of: sparse) == IntensityWindow(lower: 0, upper: 1_000))
   }
 
+  @Test("values spanning Float's whole range, or a few subnormals, give a finite window and inputs in [0, 1]",
+        arguments: [[-3e38, 0, 3e38, 1e38] as [Float], [0, 1e-45, 2e-45, 3e-45]])
+  func extremeRanges(_ values: [Float]) {
+    let image = GrayImage(width: 2, height: 2, pixels: values)
+    let window = PercentileWindow(lowerPercentile: 0, upperPercentile: 100).window(of: image)
+    #expect(window.lower.isFinite && window.upper.isFinite && window.lower < window.upper)
+    let normalized = values.map(window.normalize)
+    #expect(normalized.allSatisfy { (0...1).contains($0) })
+    #expect(normalized.first == 0 || values.first == 0)
+  }
+
   @Test("the model input is in [0, 1], letterboxed with the pad value, and deterministic")
   func modelInput() {
     let image = GrayImage(width: 2000, height: 2500, pixels: Self.samples(2000 * 2500))
