@@ -97,6 +97,9 @@ let package = Package(
       swiftSettings: strictSwift
     ),
 
+    // libFuzzer targets for the untrusted-input readers: `scripts/fuzz.sh TARGET SECONDS`.
+    .executableTarget(name: "isnetd-fuzz", dependencies: ["DICOM", "Safetensors", "TestSupport"], swiftSettings: strictSwift),
+
     .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
     .testTarget(
       name: "EngineTests", dependencies: ["Engine", "Torch", "Safetensors", "Imaging", "TestSupport"], exclude: ["Fixtures"],

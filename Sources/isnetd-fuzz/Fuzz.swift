@@ -1,0 +1,161 @@
+import DICOM
+import Foundation
+import Safetensors
+import TestSupport
+
+/// libFuzzer targets for isnetd's untrusted-input readers, one binary for all, the target named by
+/// `ISNETD_FUZZ_TARGET`: `dicom` (a DICOM file, opened, its metadata read, frame 0 decoded, the result
+/// encoded as JSON) and `safetensors` (a weights file parsed and every tensor read as values). A clean
+/// error is the expected outcome of a hostile input; a trap, a signal, a leak, a hang or a blowup is a
+/// finding. `scripts/fuzz.sh TARGET SECONDS` builds with `-sanitize=fuzzer` and runs one.
+///
+/// Built without the fuzzer (any `swift build`), the same binary runs the target once on each file
+/// named on its command line, to replay a finding (`ISNETD_FUZZ_TARGET=dicom isnetd-fuzz crash-...`),
+/// or writes the target's seed files with `--write-seeds DIR`, made by the tests' own generators.
+enum FuzzTarget: String, CaseIterable {
+  case dicom
+  case safetensors
+
+  static let selected: FuzzTarget = {
+    let name = ProcessInfo.processInfo.environment["ISNETD_FUZZ_TARGET"] ?? ""
+    guard let target = FuzzTarget(rawValue: name) else {
+      let names = allCases.map(\.rawValue).joined(separator: ", ")
+      FileHandle.standardError.write(Data("set ISNETD_FUZZ_TARGET to one of: \(names)\n".utf8))
+      exit(2)
+    }
+    return target
+  }()
+
+  func run(_ bytes: Data) {
+    switch self {
+    case .dicom: FuzzDICOM.run(bytes)
+    case .safetensors: FuzzSafetensors.run(bytes)
+    }
+  }
+
+  func writeSeeds(to folder: String) throws {
+    switch self {
+    case .dicom: try FuzzDICOM.writeSeeds(to: folder)
+    case .safetensors: try FuzzSafetensors.writeSeeds(to: folder)
+    }
+  }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  FuzzTarget.selected.run(Data(bytes: data, count: size))
+  return 0
+}
+
+enum FuzzDICOM {
+  /// DICOM is read from a path, so each input goes to one file of this process, in memory when it can.
+  static let path: String = {
+    let folder = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+    return "\(folder)/isnetd-fuzz-\(getpid()).dcm"
+  }()
+
+  static func run(_ bytes: Data) {
+    guard FileManager.default.createFile(atPath: path, contents: bytes) else { fatalError("cannot write \(path)") }
+    do {
+      let file = try DICOMFile(path: path)
+      let metadata = try file.metadata()
+      _ = try? AcceptanceRules().check(metadata)
+      let image = try file.decodeFirstFrame()
+      // Whatever decodes must be finite and must encode: JSON output never fails on a value.
+      precondition(image.values.allSatisfy(\.isFinite), "a decoded value is not finite")
+      precondition(image.valueRange.lowerBound.isFinite && image.valueRange.upperBound.isFinite)
+      let encoder = JSONEncoder()
+      _ = try encoder.encode(metadata)
+      _ = try encoder.encode(image.voi)
+      _ = try encoder.encode(image.modalityTransform)
+    } catch is DICOMError {
+      // A clean refusal with its code.
+    } catch {
+      preconditionFailure("not a DICOMError: \(error)")
+    }
+  }
+}
+
+extension FuzzDICOM {
+  /// A small chest radiograph as the tests write it, and each of its DCMTK re-encodings and a JPEG 2000
+  /// wrapping: every transfer syntax and decoder the target reaches.
+  static func writeSeeds(to folder: String) throws {
+    // 40 x 36: the smallest size opj_compress encodes with its default 6 resolutions.
+    let rows = 40
+    let columns = 36
+    let values = DICOMFixtures.chestPhantom(rows: rows, columns: columns, seed: 3)
+    let source = "\(folder)/native.dcm"
+    try DICOMFixtures.writeMonochrome16(to: source, rows: rows, columns: columns, values: values,
+                                        extraAttributes: DICOMFixtures.chestRadiographAttributes)
+    for variant in DICOMFixtures.Variant.allCases {
+      try variant.write(from: source, to: "\(folder)/\(variant.rawValue).dcm")
+    }
+    let codestream = try DICOMFixtures.jpeg2000Codestream(values: values, rows: rows, columns: columns)
+    try DICOMFile(path: source).writeEncapsulatedCopy(
+      to: "\(folder)/jpeg2000.dcm", transferSyntaxUID: "1.2.840.10008.1.2.4.90", frames: [Array(codestream)])
+  }
+}
+
+enum FuzzSafetensors {
+  static func run(_ bytes: Data) {
+    do {
+      let file = try SafetensorsFile(bytes: bytes)
+      for name in file.orderedNames {
+        let tensor = try file.tensor(named: name)
+        switch tensor.dtype {
+        case .f32: _ = try tensor.floats()
+        case .f64: _ = try tensor.doubles()
+        case .i64: _ = try tensor.int64s()
+        default: break
+        }
+      }
+    } catch {
+      // SafetensorsError: a clean refusal.
+    }
+  }
+
+  /// Weights files of each dtype the engine reads, with metadata, as the writer the tests use makes them.
+  static func writeSeeds(to folder: String) throws {
+    let tensors: [String: SafetensorsTensor] = [
+      "weight": try SafetensorsTensor([1, -2, 3.5, 0, 1e-3, 7], shape: [2, 3]),
+      "scale": try SafetensorsTensor([0.25, 4] as [Double], shape: [2]),
+      "steps": try SafetensorsTensor([1, 2, 3] as [Int64], shape: [3, 1]),
+    ]
+    try SafetensorsFile(tensors: tensors, metadata: ["format": "pt"]).write(toPath: "\(folder)/weights.safetensors")
+    try SafetensorsFile(tensors: ["empty": try SafetensorsTensor([Float](), shape: [0])])
+      .write(toPath: "\(folder)/empty.safetensors")
+  }
+}
+
+@main
+struct Main {
+  static func main() throws {
+    #if FUZZING
+    // libFuzzer's driver with this target; SwiftPM's executable already provides `main`.
+    var argc = CommandLine.argc
+    var argv = CommandLine.unsafeArgv
+    exit(runLibFuzzer(&argc, &argv, fuzzOneInput))
+    #else
+    // Without libFuzzer: write the seeds, or replay the target on each file named on the command line.
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    if arguments.count == 2, arguments[0] == "--write-seeds" {
+      try FuzzTarget.selected.writeSeeds(to: arguments[1])
+      return
+    }
+    for path in arguments {
+      FuzzTarget.selected.run(try Data(contentsOf: URL(fileURLWithPath: path)))
+      print("\(path): no finding")
+    }
+    #endif
+  }
+}
+
+#if FUZZING
+/// libFuzzer's entry point for programs with their own `main` (pointer and integer arguments, so the
+/// Swift and C calling conventions agree).
+@_silgen_name("LLVMFuzzerRunDriver")
+func runLibFuzzer(
+  _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+  _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
+#endif
