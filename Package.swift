@@ -42,11 +42,13 @@ let package = Package(
     ),
     .target(
       name: "CDCMTK",
-      linkerSettings: ["dcmsr", "dcmjpeg", "dcmjpls", "dcmdata", "oflog", "ofstd", "stdc++"].map { .linkedLibrary($0) }
+      linkerSettings: ["dcmsr", "dcmjpeg", "dcmdata", "oflog", "ofstd", "stdc++"].map { .linkedLibrary($0) }
     ),
     // JPEG 2000 frames, which DCMTK's free toolkit cannot decode, go to OpenJPEG through this C shim.
     .target(name: "COpenJPEG", linkerSettings: [.linkedLibrary("openjp2")]),
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    // JPEG-LS frames go to CharLS 2 (DCMTK's embedded CharLS 1.0 aborts on damaged codestreams).
+    .systemLibrary(name: "CCharLS", pkgConfig: "charls", providers: [.apt(["libcharls-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
@@ -57,7 +59,7 @@ let package = Package(
     // Synthetic chest X-ray phantoms: anatomy, findings, background markers, lung masks, and their
     // DICOM files and masks on disk.
     .target(name: "Phantoms", dependencies: ["Imaging", "DICOM", "PNG", "Durable"], swiftSettings: strictSwift),
-    .target(name: "DICOM", dependencies: ["CDCMTK", "COpenJPEG", "CZlib", "Imaging"], swiftSettings: strictSwift),
+    .target(name: "DICOM", dependencies: ["CDCMTK", "COpenJPEG", "CCharLS", "CZlib", "Imaging"], swiftSettings: strictSwift),
     .target(name: "PNG", dependencies: ["CPNG"], swiftSettings: strictSwift),
     .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strictSwift),
     .target(name: "Safetensors", dependencies: ["Durable"], swiftSettings: strictSwift),

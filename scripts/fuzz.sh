@@ -13,7 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?usage: scripts/fuzz.sh dicom|safetensors SECONDS}
 seconds=${2:?usage: scripts/fuzz.sh dicom|safetensors SECONDS}
-export OPENBLAS_NUM_THREADS=1 ISNETD_FUZZ_TARGET=$target
+# Swift's backtracer would catch a crash before libFuzzer saves the input that caused it.
+export OPENBLAS_NUM_THREADS=1 ISNETD_FUZZ_TARGET=$target SWIFT_BACKTRACE=enable=no
 
 work=${ISNETD_FUZZ_DIR:-.build/fuzz-work}/$target
 rm -rf "$work/seeds"

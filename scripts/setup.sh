@@ -8,6 +8,8 @@ packages=(
   libdcmtk-dev dcmtk  # DICOM parsing and decoding; CLI tools generate test fixtures
   libopenjp2-7-dev    # JPEG 2000 frames, which DCMTK's free toolkit cannot decode
   libopenjp2-tools    # opj_compress/opj_decompress: JPEG 2000 test fixtures and the decode benchmark
+  libcharls-dev       # JPEG-LS frames (CharLS 2; DCMTK's embedded CharLS 1.0 aborts on damaged data)
+  zlib1g-dev          # inflating deflated datasets before they are parsed
   time                # /usr/bin/time: peak memory of the reference tools in the decode benchmark
   python3-venv python3-pip  # pydicom reference values for the DICOM tests (scripts/pydicom_reference.py)
   libpng-dev          # heatmap PNGs

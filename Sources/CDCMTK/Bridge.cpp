@@ -18,7 +18,6 @@
 #include "dcmtk/dcmjpeg/djdecode.h"
 #include "dcmtk/dcmjpeg/djencode.h"
 #include "dcmtk/dcmjpeg/djrplol.h"
-#include "dcmtk/dcmjpls/djdecode.h"
 #include "dcmtk/oflog/oflog.h"
 
 #include <cstdio>
@@ -91,7 +90,6 @@ void cdcm_initialize(void) {
       // Read defined-length UN elements with the VR the data dictionary gives their tag, as pydicom does.
       dcmEnableUnknownVRConversion.set(OFTrue);
       DJDecoderRegistration::registerCodecs();
-      DJLSDecoderRegistration::registerCodecs();
       DcmRLEDecoderRegistration::registerCodecs();
     });
   } catch (...) {

@@ -201,7 +201,7 @@ extension DICOMError {
 }
 
 extension DICOMFile {
-  /// Registers DCMTK's JPEG, JPEG-LS and RLE decoders once per process (thread-safe; also done by
+  /// Registers DCMTK's JPEG and RLE decoders once per process (thread-safe; also done by
   /// the first `init(path:)`).
   public static func initializeCodecs() {
     cdcm_initialize()

@@ -116,6 +116,8 @@ extension DICOMFile {
                                           threads: options.jpeg2000Threads)
       samples = frame.samples
       warnings += frame.warnings
+    } else if info.encapsulated && syntax.decoder == .charLS {
+      samples = try JPEGLS.firstFrame(of: self, module: module, items: Int(info.items))
     } else {
       if module.photometric == .ybrRCT || module.photometric == .ybrICT {
         throw DICOMError(.unsupportedPhotometricInterpretation,

@@ -11,13 +11,8 @@ enum JPEG2000 {
   static func firstFrame(of file: DICOMFile, module: PixelModule, items: Int, threads: Int)
     throws(DICOMError) -> (samples: StoredSamples, warnings: [String])
   {
-    let fragments = try frameFragments(of: file, items: items, frames: module.frames)
-    let codestream: [UInt8]
-    if fragments.count == 1 {
-      codestream = fragments[0]
-    } else {
-      codestream = Array(fragments.joined())
-    }
+    let codestream = try file.firstFrameCodestream(items: items, frames: module.frames,
+                                                  codestreamStart: [0xFF, 0x4F, 0xFF, 0x51])
     try CodestreamCheck.jpeg2000(codestream, module: module)
     let format: COpjFormat = codestream.starts(with: [0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50]) ? COPJ_JP2 : COPJ_CODESTREAM
     var status = COpjStatus()
@@ -31,40 +26,6 @@ enum JPEG2000 {
     }
     defer { copj_free(decoded) }
     return try samples(of: decoded, module: module)
-  }
-
-  /// The fragments of frame 0: all of them for a single frame; else as the Basic Offset Table says;
-  /// else one per frame when the counts match; else those up to the next that starts a codestream.
-  static func frameFragments(of file: DICOMFile, items: Int, frames: Int) throws(DICOMError) -> [[UInt8]] {
-    guard items >= 2 else { throw DICOMError(.corrupt, "the encapsulated pixel data holds no fragment") }
-    func item(_ index: Int) throws(DICOMError) -> [UInt8] { try file.pixelItem(index) }
-    let fragmentCount = items - 1
-    if frames <= 1 {
-      var all: [[UInt8]] = []
-      for index in 1..<items { all.append(try item(index)) }
-      return all
-    }
-    let table = try item(0)
-    if table.count >= 8 {
-      // Offsets are little endian, measured from the first fragment's item tag; each item adds 8 bytes.
-      let next = Int(table[4]) | Int(table[5]) << 8 | Int(table[6]) << 16 | Int(table[7]) << 24
-      var result: [[UInt8]] = []
-      var position = 0
-      for index in 1..<items where position < next {
-        let fragment = try item(index)
-        result.append(fragment)
-        position += 8 + fragment.count
-      }
-      return result
-    }
-    if fragmentCount == frames { return [try item(1)] }
-    var result = [try item(1)]
-    for index in 2..<items {
-      let fragment = try item(index)
-      if fragment.starts(with: [0xFF, 0x4F, 0xFF, 0x51]) { break }
-      result.append(fragment)
-    }
-    return result
   }
 
   /// Turns OpenJPEG's components into channels. As pydicom does, a monochrome codestream whose

@@ -19,6 +19,15 @@ struct SampleLayout {
   let bigEndian: Bool
   /// Overrides the module's photometric interpretation (what a codec decoded to).
   let photometric: Photometric
+  /// Colour planes one after the other (Planar Configuration 1, or what a codec delivers).
+  var planar: Bool
+
+  init(module: PixelModule, bigEndian: Bool, photometric: Photometric, planar: Bool? = nil) {
+    self.module = module
+    self.bigEndian = bigEndian
+    self.photometric = photometric
+    self.planar = planar ?? module.isPlanar
+  }
 
   /// Reads every channel of `bytes`: each sample is shifted down past the bits below Bits Stored, masked
   /// to Bits Stored and sign-extended when Pixel Representation is 1.
@@ -39,8 +48,8 @@ struct SampleLayout {
     }
     let samples = module.samplesPerPixel
     for sample in 0..<samples {
-      let first = module.isPlanar ? sample * count : sample
-      channels.append(read(bytes, count: count, runs: [(first: first, stride: module.isPlanar ? 1 : samples, outputFirst: 0)],
+      let first = planar ? sample * count : sample
+      channels.append(read(bytes, count: count, runs: [(first: first, stride: planar ? 1 : samples, outputFirst: 0)],
                            length: count, outputStride: 1))
     }
     return StoredSamples(channels: channels, photometric: photometric)

@@ -7,8 +7,10 @@ public struct TransferSyntax: Sendable, Equatable, Codable {
   public enum Decoder: String, Sendable, Codable {
     /// Native (uncompressed) pixel data, read through DCMTK.
     case native
-    /// A codec registered with DCMTK: JPEG (baseline, extended, lossless), JPEG-LS, RLE.
+    /// A codec registered with DCMTK: JPEG (baseline, extended, lossless) and RLE.
     case dcmtk
+    /// JPEG-LS frames extracted through DCMTK and decoded by CharLS 2.
+    case charLS = "charls"
     /// JPEG 2000 frames extracted through DCMTK and decoded by OpenJPEG.
     case openJPEG = "openjpeg"
     /// Nothing isnetd has can decode it.
@@ -23,6 +25,9 @@ public struct TransferSyntax: Sendable, Equatable, Codable {
   /// Values are stored big endian (Explicit VR Big Endian).
   public let isBigEndian: Bool
   public let decoder: Decoder
+
+  /// JPEG-LS Lossless and JPEG-LS Lossy (Near-Lossless) Image Compression.
+  static let jpegLSUIDs: Set<String> = ["1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81"]
 
   /// JPEG 2000 Image Compression (Lossless Only) and JPEG 2000 Image Compression.
   static let jpeg2000UIDs: Set<String> = ["1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91"]
@@ -78,6 +83,8 @@ public struct TransferSyntax: Sendable, Equatable, Codable {
       decoder = .native
     } else if Self.jpeg2000UIDs.contains(parsedUID) {
       decoder = .openJPEG
+    } else if Self.jpegLSUIDs.contains(parsedUID) {
+      decoder = .charLS
     } else if syntax.codec_registered {
       decoder = .dcmtk
     } else {

@@ -172,7 +172,7 @@ struct HostileInputTests {
     #expect(CodestreamCheck.packBitsLength([0xFE, 7, 0x00], needed: 3) == 3)
   }
 
-  @Test("JPEG and JPEG-LS codestreams smaller than Rows x Columns are corrupt, not zero-filled")
+  @Test("JPEG and JPEG-LS (CharLS) codestreams smaller than Rows x Columns are corrupt, not zero-filled")
   func jpegGeometry() throws {
     let directory = try TemporaryDirectory()
     for variant in [DICOMFixtures.Variant.jpegLossless, .jpegLSLossless] {
@@ -181,8 +181,9 @@ struct HostileInputTests {
       let wider = try Self.modified(encoded, ["(0028,0011)=65534"], in: directory, name: "wider-\(variant.rawValue).dcm")
       let error = Self.decodeError(wider)
       #expect(error?.code == .corrupt)
-      #expect(error?.message.contains("codestream is \(Self.columns) x \(Self.rows) with 1 component(s); the dataset says "
-        + "65534 x \(Self.rows)") == true, "\(String(describing: error))")
+      #expect(error?.message.contains("codestream is \(Self.columns) x \(Self.rows) with 1 component(s)") == true,
+              "\(String(describing: error))")
+      #expect(error?.message.contains("the dataset says 65534 x \(Self.rows)") == true)
     }
     let notJPEG = Self.decodeError(try Self.withFragments([[1, 2, 3, 4]], syntax: "1.2.840.10008.1.2.4.70", in: directory))
     #expect(notJPEG?.message.contains("does not start a") == true)

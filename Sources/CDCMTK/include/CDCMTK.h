@@ -60,7 +60,8 @@ typedef struct CDcmPixelDataInfo {
 
 /// DCMTK's version string ("3.6.7").
 const char *cdcm_version(void);
-/// Registers the JPEG, JPEG-LS and RLE decoders exactly once (thread-safe), and makes DCMTK read
+/// Registers the JPEG and RLE decoders exactly once (JPEG-LS goes to CharLS 2, not DCMTK's embedded
+/// CharLS 1.0, which aborts on damaged data) (thread-safe), and makes DCMTK read
 /// defined-length UN elements with their data dictionary VR (dcmEnableUnknownVRConversion).
 void cdcm_initialize(void);
 /// Whether DCMTK's data dictionary is loaded; without it no tag names or VRs can be resolved.
