@@ -8,15 +8,15 @@ enum CodestreamCheck {
   /// 15 offsets), one segment per byte of each sample, and every segment decodes to one byte per pixel.
   static func rle(fragments: [[UInt8]], module: PixelModule) throws(DICOMError) {
     guard fragments.count == module.frames else {
-      throw DICOMError(.corrupt, "RLE pixel data holds \(fragments.count) fragment(s) for \(module.frames) frame(s); "
+      throw DICOMError(.corruptPixelData, "RLE pixel data holds \(fragments.count) fragment(s) for \(module.frames) frame(s); "
         + "each frame is one fragment")
     }
     guard module.bitsAllocated >= 8 else {
-      throw DICOMError(.corrupt, "RLE pixel data with \(module.bitsAllocated) bits allocated; RLE encodes whole bytes")
+      throw DICOMError(.corruptPixelData, "RLE pixel data with \(module.bitsAllocated) bits allocated; RLE encodes whole bytes")
     }
     let segmentCount = module.samplesPerPixel * module.bitsAllocated / 8
     for (frame, fragment) in fragments.enumerated() {
-      func damaged(_ what: String) -> DICOMError { DICOMError(.corrupt, "RLE frame \(frame): \(what)") }
+      func damaged(_ what: String) -> DICOMError { DICOMError(.corruptPixelData, "RLE frame \(frame): \(what)") }
       guard fragment.count >= 64 else { throw damaged("the fragment holds \(fragment.count) bytes, less than its 64-byte header") }
       let header = (0..<16).map { index in
         (0..<4).reduce(0) { value, byte in value | Int(fragment[index * 4 + byte]) << (8 * byte) }
@@ -64,7 +64,7 @@ enum CodestreamCheck {
   /// declares the dataset's columns, rows (0 defers them to a DNL marker) and samples per pixel.
   static func jpeg(firstFragment bytes: [UInt8], module: PixelModule, syntax: String) throws(DICOMError) {
     guard bytes.count >= 4, bytes[0] == 0xFF, bytes[1] == 0xD8 else {
-      throw DICOMError(.corrupt, "the first fragment of frame 0 does not start a \(syntax) codestream (SOI marker)")
+      throw DICOMError(.corruptPixelData, "the first fragment of frame 0 does not start a \(syntax) codestream (SOI marker)")
     }
     var position = 2
     while position + 4 <= bytes.count {
@@ -81,14 +81,14 @@ enum CodestreamCheck {
         let columns = Int(bytes[position + 7]) << 8 | Int(bytes[position + 8])
         let components = Int(bytes[position + 9])
         guard columns == module.columns, rows == module.rows || rows == 0, components == module.samplesPerPixel else {
-          throw DICOMError(.corrupt, "the \(syntax) codestream is \(columns) x \(rows) with \(components) component(s); "
+          throw DICOMError(.corruptPixelData, "the \(syntax) codestream is \(columns) x \(rows) with \(components) component(s); "
             + "the dataset says \(module.columns) x \(module.rows) with \(module.samplesPerPixel)")
         }
         return
       }
       position += 2 + length
     }
-    throw DICOMError(.corrupt, "the first fragment of frame 0 holds no \(syntax) frame header (SOF marker)")
+    throw DICOMError(.corruptPixelData, "the first fragment of frame 0 holds no \(syntax) frame header (SOF marker)")
   }
 
   /// JPEG 2000 (ISO 15444-1): the image and tile sizes of the SIZ marker segment, in a bare codestream
@@ -97,7 +97,7 @@ enum CodestreamCheck {
   static func jpeg2000(_ bytes: [UInt8], module: PixelModule) throws(DICOMError) {
     guard let start = jpeg2000CodestreamStart(bytes), start + 42 <= bytes.count,
       bytes[start] == 0xFF, bytes[start + 1] == 0x4F, bytes[start + 2] == 0xFF, bytes[start + 3] == 0x51
-    else { throw DICOMError(.corrupt, "JPEG 2000 frame 0 does not start with an SOC and SIZ marker") }
+    else { throw DICOMError(.corruptPixelData, "JPEG 2000 frame 0 does not start with an SOC and SIZ marker") }
     func value(_ offset: Int) -> Int {
       (0..<4).reduce(0) { $0 << 8 | Int(bytes[start + offset + $1]) }
     }
@@ -108,16 +108,16 @@ enum CodestreamCheck {
     let width = xSize - xOrigin
     let height = ySize - yOrigin
     guard width == module.columns, height == module.rows, components >= module.samplesPerPixel else {
-      throw DICOMError(.corrupt, "the JPEG 2000 codestream is \(width) x \(height) with \(components) component(s); "
+      throw DICOMError(.corruptPixelData, "the JPEG 2000 codestream is \(width) x \(height) with \(components) component(s); "
         + "the dataset says \(module.columns) x \(module.rows) with \(module.samplesPerPixel)")
     }
     guard tileWidth > 0, tileHeight > 0, tileX <= xOrigin, tileY <= yOrigin else {
-      throw DICOMError(.corrupt, "the JPEG 2000 tiles are \(tileWidth) x \(tileHeight) from \(tileX), \(tileY)")
+      throw DICOMError(.corruptPixelData, "the JPEG 2000 tiles are \(tileWidth) x \(tileHeight) from \(tileX), \(tileY)")
     }
     let (tiles, overflow) = ((xSize - tileX + tileWidth - 1) / tileWidth)
       .multipliedReportingOverflow(by: (ySize - tileY + tileHeight - 1) / tileHeight)
     guard !overflow, tiles <= maximumJPEG2000Tiles else {
-      throw DICOMError(.corrupt, "the JPEG 2000 codestream has \(tiles) tiles; at most \(maximumJPEG2000Tiles) are read")
+      throw DICOMError(.corruptPixelData, "the JPEG 2000 codestream has \(tiles) tiles; at most \(maximumJPEG2000Tiles) are read")
     }
   }
 

@@ -24,6 +24,9 @@ public struct DICOMError: Error, Equatable, CustomStringConvertible, Sendable {
     case tooLarge = "too_large"
     /// The file or its pixel data is damaged or inconsistent (DCMTK's or OpenJPEG's text in the message).
     case corrupt
+    /// The pixel data of a transfer syntax isnetd decodes is damaged: a codestream or RLE segment that
+    /// does not match the dataset's geometry, or one its codec refuses.
+    case corruptPixelData = "corrupt_pixel_data"
     /// A numeric attribute (rescale, window, spacing, ...) is NaN or infinite, or the modality transform
     /// takes the stored values beyond the range of 32-bit floats.
     case nonFiniteValue = "non_finite_value"
@@ -49,6 +52,7 @@ public struct DICOMError: Error, Equatable, CustomStringConvertible, Sendable {
       case .unsupportedPhotometricInterpretation: "The image's photometric interpretation cannot be turned into gray values."
       case .tooLarge: "The image is larger than the configured limit."
       case .corrupt: "The file or its pixel data is damaged."
+      case .corruptPixelData: "The pixel data is damaged: it cannot be decoded into the image the file describes."
       case .nonFiniteValue: "A numeric value in the file is not a finite number."
       case .modalityNotScreened: "Not screened: the modality is not a radiograph the model reads (CR or DX)."
       case .sopClassNotScreened: "Not screened: the SOP class is not an accepted radiograph image class."
@@ -75,6 +79,9 @@ public struct DICOMError: Error, Equatable, CustomStringConvertible, Sendable {
     self.code = code
     self.message = message
   }
+
+  /// The same detail under another code.
+  func `as`(_ code: Code) -> DICOMError { DICOMError(code, message) }
 
   /// The code's sentence followed by the detail.
   public var sentence: String { message.isEmpty ? code.sentence : "\(code.sentence) \(message)" }

@@ -228,7 +228,7 @@ extension DICOMFile {
 
   /// Frame 0 of encapsulated pixel data, decoded by the DCMTK codec registered for its transfer syntax.
   private func codecFrame(module: PixelModule, syntax: TransferSyntax, items: Int) throws(DICOMError) -> StoredSamples {
-    guard items >= 2 else { throw DICOMError(.corrupt, "the encapsulated pixel data holds no fragment") }
+    guard items >= 2 else { throw DICOMError(.corruptPixelData, "the encapsulated pixel data holds no fragment") }
     if syntax.uid == TransferSyntax.rleUID {
       var fragments: [[UInt8]] = []
       for index in 1..<items { fragments.append(try pixelItem(index)) }
@@ -245,14 +245,15 @@ extension DICOMFile {
       if status.failure != CDCM_OK { buffer.initialize(repeating: 0) }
       initialized = buffer.count
     }
-    if status.failure != CDCM_OK { throw DICOMError(status: status, context: "decoding frame 0") }
+    // The codec is registered for this syntax, so a failure is damaged data, whatever DCMTK calls it.
+    if status.failure != CDCM_OK { throw DICOMError(status: status, context: "decoding frame 0").as(.corruptPixelData) }
     let decodedModel = String(decoding: model.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     // Codecs change colour models (YBR to RGB), never monochrome polarity; DCMTK calls any decoded
     // grayscale "MONOCHROME2".
     let photometric = module.photometric.isMonochrome
       ? module.photometric : (Photometric(rawValue: decodedModel) ?? module.photometric)
     guard photometric.samplesPerPixel == module.samplesPerPixel else {
-      throw DICOMError(.corrupt, "the codec decoded \(decodedModel) from \(module.photometric.rawValue)")
+      throw DICOMError(.corruptPixelData, "the codec decoded \(decodedModel) from \(module.photometric.rawValue)")
     }
     return try SampleLayout(module: module, bigEndian: false, photometric: photometric).samples(of: bytes)
   }

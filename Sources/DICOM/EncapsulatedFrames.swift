@@ -4,7 +4,7 @@ extension DICOMFile {
   /// gives frame 0; else the first when there is one fragment per frame; else those up to the next
   /// fragment that starts with `codestreamStart` (the codec's start-of-codestream marker).
   func firstFrameCodestream(items: Int, frames: Int, codestreamStart: [UInt8]) throws(DICOMError) -> [UInt8] {
-    guard items >= 2 else { throw DICOMError(.corrupt, "the encapsulated pixel data holds no fragment") }
+    guard items >= 2 else { throw DICOMError(.corruptPixelData, "the encapsulated pixel data holds no fragment") }
     var fragments: [[UInt8]] = []
     if frames <= 1 {
       for index in 1..<items { fragments.append(try pixelItem(index)) }

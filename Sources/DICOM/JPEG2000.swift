@@ -22,7 +22,7 @@ enum JPEG2000 {
     }
     guard let decoded else {
       let text = withUnsafeBytes(of: status.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-      throw DICOMError(.corrupt, "JPEG 2000 frame 0: \(text)")
+      throw DICOMError(.corruptPixelData, "JPEG 2000 frame 0: \(text)")
     }
     defer { copj_free(decoded) }
     return try samples(of: decoded, module: module)
@@ -37,12 +37,12 @@ enum JPEG2000 {
     let width = Int(copj_width(image))
     let height = Int(copj_height(image))
     guard width == module.columns, height == module.rows else {
-      throw DICOMError(.corrupt, "the JPEG 2000 codestream is \(width) x \(height), "
+      throw DICOMError(.corruptPixelData, "the JPEG 2000 codestream is \(width) x \(height), "
         + "the dataset says \(module.columns) x \(module.rows)")
     }
     let components = Int(copj_component_count(image))
     guard components >= module.samplesPerPixel else {
-      throw DICOMError(.corrupt,
+      throw DICOMError(.corruptPixelData,
                        "the JPEG 2000 codestream has \(components) component(s), \(module.samplesPerPixel) expected")
     }
     var warnings: [String] = []
@@ -52,7 +52,7 @@ enum JPEG2000 {
       _ = copj_component(image, UInt32(index), &component)
       let precision = Int(component.precision)
       guard precision >= 1, precision <= 32, component.dx >= 1, component.dy >= 1 else {
-        throw DICOMError(.corrupt, "JPEG 2000 component \(index) has precision \(precision)")
+        throw DICOMError(.corruptPixelData, "JPEG 2000 component \(index) has precision \(precision)")
       }
       let reinterpret = module.photometric.isMonochrome && component.is_signed != module.isSigned
       if reinterpret {

@@ -11,7 +11,7 @@ enum JPEGLS {
   /// The stored values of frame 0.
   static func firstFrame(of file: DICOMFile, module: PixelModule, items: Int) throws(DICOMError) -> StoredSamples {
     let codestream = try file.firstFrameCodestream(items: items, frames: module.frames, codestreamStart: [0xFF, 0xD8])
-    guard !codestream.isEmpty else { throw DICOMError(.corrupt, "JPEG-LS frame 0 holds no data") }
+    guard !codestream.isEmpty else { throw DICOMError(.corruptPixelData, "JPEG-LS frame 0 holds no data") }
     // CharLS reads from the codestream until decoding ends, so all of it happens inside one access.
     return try codestream.withUnsafeBytes { bytes in
       Result { () throws(DICOMError) in try decode(bytes, module: module) }
@@ -22,12 +22,12 @@ enum JPEGLS {
     -> StoredSamples
   {
     guard let decoder = charls_jpegls_decoder_create() else {
-      throw DICOMError(.corrupt, "CharLS could not create a JPEG-LS decoder")
+      throw DICOMError(.corruptPixelData, "CharLS could not create a JPEG-LS decoder")
     }
     defer { charls_jpegls_decoder_destroy(decoder) }
     func check(_ result: charls_jpegls_errc, _ step: String) throws(DICOMError) {
       guard result == CHARLS_JPEGLS_ERRC_SUCCESS else {
-        throw DICOMError(.corrupt, "JPEG-LS frame 0, \(step): \(String(cString: charls_get_error_message(result)))")
+        throw DICOMError(.corruptPixelData, "JPEG-LS frame 0, \(step): \(String(cString: charls_get_error_message(result)))")
       }
     }
     var frame = charls_frame_info()
@@ -42,12 +42,12 @@ enum JPEGLS {
     guard Int(frame.width) == module.columns, Int(frame.height) == module.rows,
       Int(frame.component_count) == module.samplesPerPixel, sampleBytes * 8 == module.bitsAllocated
     else {
-      throw DICOMError(.corrupt, "the JPEG-LS codestream is \(frame.width) x \(frame.height) with "
+      throw DICOMError(.corruptPixelData, "the JPEG-LS codestream is \(frame.width) x \(frame.height) with "
         + "\(frame.component_count) component(s) of \(frame.bits_per_sample) bits; the dataset says "
         + "\(module.columns) x \(module.rows) with \(module.samplesPerPixel) of \(module.bitsAllocated) bits allocated")
     }
     try check(charls_jpegls_decoder_get_destination_size(decoder, 0, &size), "sizing the frame")
-    guard size > 0 else { throw DICOMError(.corrupt, "JPEG-LS frame 0 decodes to no samples") }
+    guard size > 0 else { throw DICOMError(.corruptPixelData, "JPEG-LS frame 0 decodes to no samples") }
     var failure = CHARLS_JPEGLS_ERRC_SUCCESS
     let samples = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
       failure = charls_jpegls_decoder_decode_to_buffer(decoder, buffer.baseAddress!, buffer.count, 0)

@@ -95,11 +95,11 @@ struct StructureScan {
         switch tag {
         case Self.itemTag where stack.last?.kind == .fragments:
           guard length != Self.undefinedLength else {
-            throw DICOMError(.corrupt, "a pixel data fragment at offset \(position - 8) has undefined length")
+            throw DICOMError(.corruptPixelData, "a pixel data fragment at offset \(position - 8) has undefined length")
           }
           fragments += 1
           if fragments > limits.maximumFragmentCount {
-            throw DICOMError(.corrupt, "the encapsulated pixel data holds more than \(limits.maximumFragmentCount) items")
+            throw DICOMError(.corruptPixelData, "the encapsulated pixel data holds more than \(limits.maximumFragmentCount) items")
           }
           position += Int(length)
         case Self.itemTag:

@@ -55,8 +55,14 @@ struct ErrorCodeTests {
     corpusFile(.tooLarge, "pydicom-data/RG1_UNCR.dcm", stage: .decode(DecodeOptions(maximumPixelCount: 3_000_000))),
     modified(.tooLarge, "pydicom/CT_small.dcm", ["-m", "(0028,0010)=65535", "-m", "(0028,0011)=65535", "-i", "(0028,0008)=1000"],
              stage: .decode(DecodeOptions())),
-    corpusFile(.corrupt, "pydicom/JPEG2000-embedded-sequence-delimiter.dcm"),
+    corpusFile(.corruptPixelData, "pydicom/JPEG2000-embedded-sequence-delimiter.dcm"),
     corpusFile(.corrupt, "pydicom/badVR.dcm"),
+    Case(code: .corruptPixelData, file: "MR_small.dcm rewrapped as RLE with an empty fragment", make: { corpus, directory in
+      let target = directory.path("rle-empty.dcm")
+      try DICOMFile(path: corpus.corpus.appendingPathComponent("pydicom/MR_small.dcm").path).writeEncapsulatedCopy(
+        to: target, transferSyntaxUID: "1.2.840.10008.1.2.5", frames: [[]])
+      return target
+    }, stage: .decode(DecodeOptions())),
     modified(.nonFiniteValue, "pydicom/MR_small.dcm", ["-i", "(0028,1053)=NaN", "-i", "(0028,1052)=0"],
              stage: .decode(DecodeOptions())),
     corpusFile(.modalityNotScreened, "pydicom/CT_small.dcm", stage: .accept),

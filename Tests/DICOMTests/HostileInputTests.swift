@@ -105,7 +105,7 @@ struct HostileInputTests {
       to: target, transferSyntaxUID: "1.2.840.10008.1.2.4.80",
       frames: [codestream] + [[UInt8]](repeating: [], count: 20_000))
     let error = Self.decodeError(target)
-    #expect(error?.code == .corrupt)
+    #expect(error?.code == .corruptPixelData)
     #expect(error?.message.contains("more than 16384 items") == true)
   }
 
@@ -138,7 +138,7 @@ struct HostileInputTests {
     return target
   }
 
-  @Test("RLE: an empty fragment, bad segment offsets, a short segment or a fragment per frame missing is corrupt")
+  @Test("RLE: an empty fragment, bad segment offsets, a short segment or a fragment per frame missing is corrupt_pixel_data")
   func rle() throws {
     let directory = try TemporaryDirectory()
     let valid = try Self.firstFragment(of: .rle, in: directory)
@@ -157,7 +157,7 @@ struct HostileInputTests {
     ]
     for item in cases {
       let error = Self.decodeError(try Self.withFragments(item.fragments, syntax: Self.rleUID, in: directory))
-      #expect(error?.code == .corrupt, "\(item.message)")
+      #expect(error?.code == .corruptPixelData, "\(item.message)")
       #expect(error?.message.contains(item.message) == true, "\(String(describing: error)) lacks \(item.message)")
     }
   }
@@ -172,7 +172,7 @@ struct HostileInputTests {
     #expect(CodestreamCheck.packBitsLength([0xFE, 7, 0x00], needed: 3) == 3)
   }
 
-  @Test("JPEG and JPEG-LS (CharLS) codestreams smaller than Rows x Columns are corrupt, not zero-filled")
+  @Test("JPEG and JPEG-LS (CharLS) codestreams smaller than Rows x Columns are corrupt_pixel_data, never zero-filled")
   func jpegGeometry() throws {
     let directory = try TemporaryDirectory()
     for variant in [DICOMFixtures.Variant.jpegLossless, .jpegLSLossless] {
@@ -180,7 +180,7 @@ struct HostileInputTests {
       try variant.write(from: try Self.source(directory), to: encoded)
       let wider = try Self.modified(encoded, ["(0028,0011)=65534"], in: directory, name: "wider-\(variant.rawValue).dcm")
       let error = Self.decodeError(wider)
-      #expect(error?.code == .corrupt)
+      #expect(error?.code == .corruptPixelData)
       #expect(error?.message.contains("codestream is \(Self.columns) x \(Self.rows) with 1 component(s)") == true,
               "\(String(describing: error))")
       #expect(error?.message.contains("the dataset says 65534 x \(Self.rows)") == true)
@@ -196,7 +196,7 @@ struct HostileInputTests {
       values: DCMTKVariantTests.values, rows: Self.rows, columns: Self.columns))
     codestream.replaceSubrange(8..<16, with: [0, 0, 0xEA, 0x60, 0, 0, 0xEA, 0x60])  // Xsiz, Ysiz = 60000
     let error = Self.decodeError(try Self.withFragments([codestream], syntax: "1.2.840.10008.1.2.4.90", in: directory))
-    #expect(error?.code == .corrupt)
+    #expect(error?.code == .corruptPixelData)
     #expect(error?.message.contains("codestream is 60000 x 60000") == true)
   }
 
