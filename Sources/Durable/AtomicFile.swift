@@ -29,6 +29,27 @@ public enum AtomicFile {
     try synchronizeDirectory(directory)
   }
 
+  /// Makes `path` atomically from a file that `produce` writes at the temporary path it is given (for
+  /// writers that take a path, such as DCMTK's): the temporary file (a dotfile in `path`'s directory) is
+  /// `fsync`ed and renamed over `path`, then the directory is `fsync`ed. The temporary file is removed
+  /// when `produce` or a step before the rename fails.
+  public static func replace(_ path: String, producing produce: (String) throws -> Void) throws {
+    let (directory, name) = split(path)
+    let temporary = "\(directory)/.\(name).tmp-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
+    var renamed = false
+    defer { if !renamed { unlink(temporary) } }
+    try produce(temporary)
+    let descriptor = open(temporary, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { throw AtomicFileError.system("cannot open \(temporary)") }
+    do {
+      defer { close(descriptor) }
+      guard fsync(descriptor) == 0 else { throw AtomicFileError.system("cannot fsync \(temporary)") }
+    }
+    guard rename(temporary, path) == 0 else { throw AtomicFileError.system("cannot rename \(temporary) to \(path)") }
+    renamed = true
+    try synchronizeDirectory(directory)
+  }
+
   /// `fsync`s a directory, so renames and creations in it survive a crash.
   public static func synchronizeDirectory(_ directory: String) throws(AtomicFileError) {
     let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -49,7 +49,7 @@ public struct SyntheticDatasetWriter: Sendable {
     }
     let source = try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(recipes[0].name).dcm"))
     let kept = Int(Double(source.count) * PhantomSamples.truncatedFraction)
-    try source.prefix(kept).write(to: URL(fileURLWithPath: "\(root)/\(PhantomSamples.truncatedName).dcm"))
+    try AtomicFile.write(source.prefix(kept), to: "\(root)/\(PhantomSamples.truncatedName).dcm")
     var broken = entries[0]
     broken.path = "\(PhantomSamples.truncatedName).dcm"
     broken.mask = nil
@@ -66,7 +66,7 @@ public struct SyntheticDatasetWriter: Sendable {
     try writeMask(of: phantom, to: "\(root)/\(stem).mask.png")
   }
 
-  /// Writes the phantom's DICOM file through DCMTK (``DICOMWriter``), in its transfer syntax.
+  /// Writes the phantom's DICOM file through DCMTK (``DICOMWriter``), in its transfer syntax, atomically.
   public static func writeDICOM(of phantom: Phantom, to path: String) throws {
     let spec = phantom.spec
     let acquisition = spec.acquisition
@@ -79,7 +79,9 @@ public struct SyntheticDatasetWriter: Sendable {
     case .jpegLossless: .jpegLossless
     case .rle: .rle
     }
-    try DICOMWriter(attributes: attributes).write(pixels, to: path, encoding: encoding)
+    try AtomicFile.replace(path) { temporary in
+      try DICOMWriter(attributes: attributes).write(pixels, to: temporary, encoding: encoding)
+    }
   }
 
   /// Writes the phantom's lung mask as an 8-bit grey PNG (255 = lungs), atomically.

@@ -189,6 +189,15 @@ public struct ModelBundle {
     guard margin.isFinite, (0...0.5).contains(margin) else {
       throw ModelBundleError(.bundle, "the lung-mask dilation margin \(margin) is not in [0, 0.5]")
     }
+    let rules = manifest.lungMask.rules
+    let fractions = [Double(rules.threshold), rules.minimumLungFraction, rules.minimumSecondLungRatio,
+                     rules.maximumDiscardedFraction, rules.minimumQuality]
+    guard fractions.allSatisfy({ $0.isFinite && (0...1).contains($0) }), rules.areaTolerance.isFinite,
+      (0...10).contains(rules.areaTolerance)
+    else {
+      throw ModelBundleError(.bundle, "the lung-mask rules are not finite and in range (fractions in [0, 1], "
+        + "area tolerance in [0, 10]): \(rules)")
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import DICOM
 import Dispatch
+import Durable
 import Foundation
 import Synchronization
 
@@ -67,12 +68,13 @@ public final class Screener: @unchecked Sendable {
     }
 
     var stemsWritten = Set<String>()
+    let inputs = OutputGuard(protecting: paths, force: true)
     var nextIntake: IntakeWork? = IntakeWork(chunks[0], pipeline.intake).started(on: intakeQueue)
     var previousWrite: DispatchWorkItem?
     for index in chunks.indices {
       let intakes = nextIntake!.result()
       nextIntake = index + 1 < chunks.count ? IntakeWork(chunks[index + 1], pipeline.intake).started(on: intakeQueue) : nil
-      let batch = plan(chunks[index], intakes, stemsWritten: &stemsWritten)
+      let batch = plan(chunks[index], intakes, inputs: inputs, stemsWritten: &stemsWritten)
       let prepared = batch.intakes.indices.filter { batch.conflicts[$0] == nil }.compactMap { batch.intakes[$0].prepared }
       let analysed = pipeline.run(prepared)
       // One batch's outputs are written while the networks work on the next, never more.
@@ -89,8 +91,9 @@ public final class Screener: @unchecked Sendable {
     drain()
   }
 
-  /// Names the outputs of a batch and refuses the files whose outputs exist or repeat another's.
-  private func plan(_ paths: [String], _ intakes: [Intake], stemsWritten: inout Set<String>) -> PlannedBatch {
+  /// Names the outputs of a batch and refuses the files whose outputs exist, repeat another's, or are
+  /// one of the run's inputs (`inputs` protects them; never replaced, even with overwrite).
+  private func plan(_ paths: [String], _ intakes: [Intake], inputs: OutputGuard, stemsWritten: inout Set<String>) -> PlannedBatch {
     var conflicts: [Int: Problem] = [:]
     var names: [OutputNames] = []
     for (index, intake) in intakes.enumerated() {
@@ -101,7 +104,9 @@ public final class Screener: @unchecked Sendable {
       }
       names.append(name)
       guard let writer else { continue }
-      if stemsWritten.contains(name.stem) {
+      if let input = name.all.map(writer.path).first(where: inputs.isProtected) {
+        conflicts[index] = Problem(ScreeningError(.outputExists, "\(input) is an input of this run; it is never written"))
+      } else if stemsWritten.contains(name.stem) {
         conflicts[index] = Problem(ScreeningError(.outputExists, "another input of this run has the same outputs (\(name.stem)): the same file or the same SOP Instance UID"))
       } else if !overwrite, let path = writer.existing(name).first {
         conflicts[index] = Problem(ScreeningError(.outputExists, "\(path) exists; --force replaces it"))

@@ -37,11 +37,15 @@ struct Experiment: ParsableCommand {
   @OptionGroup var recipe: TrainingOptions
   @Option(help: "Confounding test images drawn in heatmaps.png.")
   var heatmapImages = 6
+  @Flag(help: "Replace results.md, results.json, chart.png and heatmaps.png in OUT when they exist.")
+  var force = false
   @OptionGroup var runtime: RuntimeOptions
 
   func run() throws {
     runtime.apply()
     try OutputFolder.prepare(out)
+    try OutputGuard(protecting: ["\(data)/manifest.json"], force: force)
+      .check(["results.md", "results.json", "chart.png", "heatmaps.png"].map { "\(out)/\($0)" })
     let preprocessing = Preprocessing(width: size, height: size)
     let loader = InputLoader(preprocessing: preprocessing, channels: 1)
     let splits = [ShortcutExperiment.trainingSplit, ShortcutExperiment.validationSplit] + ShortcutExperiment.testSplits

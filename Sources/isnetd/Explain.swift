@@ -1,4 +1,5 @@
 import ArgumentParser
+import Durable
 import Engine
 import Foundation
 import Imaging
@@ -18,7 +19,8 @@ struct Explain: ParsableCommand {
       input size) and "input" [1,C,H,W]; its metadata names the model version, the explained class and \
       the LRP settings. A DICOM file goes through the screening pipeline's intake: the acceptance rules \
       apply (a lateral view is refused with its code), and the metadata gives the image's size \
-      ("sourceSize") and where it lies in the model input ("content": x, y, width, height). Not for \
+      ("sourceSize") and where it lies in the model input ("content": x, y, width, height). An existing \
+      OUT is replaced (atomically) only with --force; the input and the model's files never. Not for \
       clinical use.
       """)
 
@@ -30,11 +32,15 @@ struct Explain: ParsableCommand {
   var className: String?
   @Option(help: "Output .safetensors path.")
   var out: String
+  @Flag(help: "Replace OUT when it exists (never the input or the model).")
+  var force = false
   @OptionGroup var runtime: RuntimeOptions
 
   func run() throws {
     runtime.apply()
-    let (classifier, metadata) = try Checkpoint(path: model).loadClassifier()
+    let checkpoint = Checkpoint(path: model)
+    try OutputGuard(protecting: [input, checkpoint.weightsPath, checkpoint.metadataPath], force: force).check(out)
+    let (classifier, metadata) = try checkpoint.loadClassifier()
     let explanation: Explanation
     if let className {
       guard let index = metadata.classNames.firstIndex(of: className) else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DICOM
+import Durable
 import Foundation
 import Screening
 
@@ -14,7 +15,8 @@ struct Inspect: ParsableCommand {
       does not count). --json prints one JSON object per file, one per line. --pixels writes the first \
       frame's gray values (modality values in MONOCHROME2 polarity, or luminance) as raw little-endian \
       float32, rows x columns, row-major: to the path OUT for one file, or to OUT/<file name>.f32 for \
-      several.
+      several, atomically. An existing file is replaced only with --force, and an input never. A file \
+      that fails is reported and the next one inspected.
       """
   )
 
@@ -30,6 +32,9 @@ struct Inspect: ParsableCommand {
   @Option(help: "Refuse files with more pixels (Rows x Columns x frames) than this.")
   var maximumPixels = DecodeOptions().maximumPixelCount
 
+  @Flag(help: "Replace --pixels files that exist already (never an input).")
+  var force = false
+
   func validate() throws {
     guard !files.isEmpty else { throw ValidationError("Name at least one DICOM file.") }
     guard maximumPixels > 0 else { throw ValidationError("--maximum-pixels must be positive.") }
@@ -44,31 +49,45 @@ struct Inspect: ParsableCommand {
   func run() throws {
     let options = DecodeOptions(maximumPixelCount: maximumPixels)
     let rules = AcceptanceRules()
-    if let pixelsOutput, files.count > 1 {
-      try FileManager.default.createDirectory(atPath: pixelsOutput, withIntermediateDirectories: true)
+    // Every --pixels target is checked before anything is read or written.
+    let targets = pixelsOutput.map { output in
+      files.map { path in
+        files.count > 1
+          ? URL(fileURLWithPath: output).appendingPathComponent(URL(fileURLWithPath: path).lastPathComponent + ".f32").path
+          : output
+      }
+    }
+    if let pixelsOutput, let targets {
+      let outputs = OutputGuard(protecting: files, force: force)
+      try outputs.check(targets)
+      if files.count > 1 { try FileManager.default.createDirectory(atPath: pixelsOutput, withIntermediateDirectories: true) }
     }
     var failures = 0
-    for path in files {
+    for (index, path) in files.enumerated() {
       var report = InspectReport(file: path, rules: rules, options: options)
-      if case .success(let image) = report.outcome, let pixelsOutput {
-        let name = URL(fileURLWithPath: path).lastPathComponent + ".f32"
-        let target = files.count > 1 ? URL(fileURLWithPath: pixelsOutput).appendingPathComponent(name).path : pixelsOutput
-        try Self.writeFloat32(image.values, to: target)
-        report.pixelsPath = target
+      do {
+        if case .success(let image) = report.outcome, let target = targets?[index] {
+          try Self.writeFloat32(image.values, to: target)
+          report.pixelsPath = target
+        }
+        if case .failure = report.outcome { failures += 1 }
+        print(json ? try report.jsonLine() : report.text)
+      } catch {
+        // One file's failure (a write, an encoding) is reported and the batch goes on.
+        failures += 1
+        print(json ? InspectReport.failureLine(file: path, error) : "\(path)\n  error            \(InspectReport.failureText(error))")
       }
-      if case .failure = report.outcome { failures += 1 }
-      print(json ? try report.jsonLine() : report.text)
     }
     if failures > 0 { throw ExitCode.failure }
   }
 
-  /// Raw little-endian float32.
+  /// Raw little-endian float32, written atomically.
   static func writeFloat32(_ values: [Float], to path: String) throws {
     var data = Data(capacity: values.count * 4)
     for value in values {
       withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) }
     }
-    try data.write(to: URL(fileURLWithPath: path))
+    try AtomicFile.write(data, to: path)
   }
 }
 
@@ -154,6 +173,21 @@ struct InspectReport {
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let data = try encoder.encode(JSONReport(self))
     return String(decoding: data, as: UTF8.self)
+  }
+
+  /// What went wrong with a file beyond its decoding, in words (Foundation's encoding errors name
+  /// Swift types, so they are said plainly).
+  static func failureText(_ error: any Error) -> String {
+    error is EncodingError ? "a value of the report is not finite (NaN or infinity) and cannot be written as JSON"
+      : String(describing: error)
+  }
+
+  /// A JSON line for a file whose report could not be written or encoded.
+  static func failureLine(file: String, _ error: any Error) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let line = try? encoder.encode(["file": file, "failure": failureText(error)])
+    return line.map { String(decoding: $0, as: UTF8.self) } ?? "{\"failure\":\"unprintable\"}"
   }
 
   static func joined(_ values: [Double]) -> String { values.map { "\($0)" }.joined(separator: "\\") }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Durable
+import Engine
 import Foundation
 
 /// Where a command writes, checked before its long work starts, so a run never ends in "cannot
@@ -18,6 +20,21 @@ enum OutputFolder {
       }
     }
     guard FileManager.default.isWritableFile(atPath: path) else { throw ValidationError("\(path) is not writable") }
+  }
+
+  /// Checks, before a training starts, that the checkpoint `stem` can be written and destroys nothing:
+  /// its folder exists and is writable, and neither of its files (`stem.safetensors`, `stem.json`) is
+  /// one of `protecting` (models the command reads) or, without `force`, exists already.
+  static func checkCheckpoint(_ stem: String, protecting: [String], force: Bool) throws {
+    try checkParent(of: stem)
+    let checkpoint = Checkpoint(path: stem)
+    try OutputGuard(protecting: protecting, force: force).check([checkpoint.weightsPath, checkpoint.metadataPath])
+  }
+
+  /// The files of the checkpoint `stem` (weights and sidecar), for ``OutputGuard``'s protected list.
+  static func checkpointFiles(_ stem: String) -> [String] {
+    let checkpoint = Checkpoint(path: stem)
+    return [checkpoint.weightsPath, checkpoint.metadataPath]
   }
 
   /// Checks that the folder that will hold `path` (a file or a checkpoint stem) exists and is writable.

@@ -20,8 +20,10 @@ struct Segment: ParsableCommand {
       an implausible mask is written too and reported with its reasons (no_lungs, one_lung, \
       area_below_training_range, area_above_training_range, lungs_not_side_by_side, fragmented, \
       low_confidence; docs/segmentation.md). --background-check also writes the mask grown by the \
-      margin, as the background check uses it, to OUT/<name>.background-check.png. Exits with status 1 \
-      when a file cannot be decoded. Not for clinical use.
+      margin, as the background check uses it, to OUT/<name>.background-check.png. A mask that exists \
+      already (a ground-truth mask beside its image, say) is never replaced without --force, and an \
+      input or the model never. A file that fails is reported and the next one segmented; the exit \
+      status is 1 when any failed. Not for clinical use.
       """)
 
   @Option(help: "Segmenter checkpoint (the .safetensors file, its .json sidecar, or their common stem).")
@@ -36,6 +38,8 @@ struct Segment: ParsableCommand {
   var backgroundCheck = false
   @Flag(help: "Print one JSON object per file (JSON Lines).")
   var json = false
+  @Flag(help: "Replace masks that exist already (never an input or the model).")
+  var force = false
   @OptionGroup var runtime: RuntimeOptions
 
   func validate() throws {
@@ -48,27 +52,41 @@ struct Segment: ParsableCommand {
   func run() throws {
     runtime.apply()
     try OutputFolder.prepare(out)
+    // Every output is checked before the model is loaded: nothing is written when one would destroy data.
+    let checkpoint = Checkpoint(path: model)
+    let outputs = OutputGuard(protecting: files + [checkpoint.weightsPath, checkpoint.metadataPath], force: force)
+    let folder = URL(fileURLWithPath: out)
+    let maskPaths = try outputs.check(files.map { folder.appendingPathComponent("\(Self.stem($0)).mask.png").path })
+    let checkPaths = try outputs.check(backgroundCheck
+      ? files.map { folder.appendingPathComponent("\(Self.stem($0)).background-check.png").path } : [])
     let segmenter = try LungSegmenter(checkpoint: model, options: LungSegmenter.Options(dilationMargin: margin))
     var failures = 0
-    for file in files {
-      let maskPath = URL(fileURLWithPath: out).appendingPathComponent("\(Self.stem(file)).mask.png").path
+    for (index, file) in files.enumerated() {
+      let maskPath = maskPaths[index]
       do {
         let segmentation = try segmenter.segment(path: file)
         try Self.writePNG(segmentation.mask, to: maskPath)
-        var checkPath: String?
-        if backgroundCheck {
-          checkPath = URL(fileURLWithPath: out).appendingPathComponent("\(Self.stem(file)).background-check.png").path
-          try Self.writePNG(segmentation.backgroundCheckMask(), to: checkPath!)
-        }
+        let checkPath = checkPaths.isEmpty ? nil : checkPaths[index]
+        if let checkPath { try Self.writePNG(segmentation.backgroundCheckMask(), to: checkPath) }
         print(json ? try Self.jsonLine(SegmentReport(file: file, mask: maskPath, backgroundCheck: checkPath, segmentation))
               : Self.describe(file: file, mask: maskPath, segmentation))
       } catch let error as DICOMError {
         failures += 1
-        print(json ? try Self.jsonLine(SegmentFailure(file: file, error: error))
+        print(json ? Self.failureLine(SegmentFailure(file: file, error: Problem(error)))
               : "\(file): \(error.code.rawValue): \(error.code.sentence) \(error.message)")
+      } catch {
+        // Anything else (a network, a write, an encoding) fails this file alone.
+        failures += 1
+        print(json ? Self.failureLine(SegmentFailure(file: file, failure: String(describing: error)))
+              : "\(file): error: \(error)")
       }
     }
     if failures > 0 { throw ExitCode.failure }
+  }
+
+  /// The JSON line of a failure; never fails itself.
+  static func failureLine(_ failure: SegmentFailure) -> String {
+    (try? jsonLine(failure)) ?? "{\"file\":\"unprintable\"}"
   }
 
   /// The file name without its folder and without ".dcm".
@@ -141,13 +159,15 @@ private struct SegmentReport: Encodable {
   }
 }
 
-/// A file that could not be segmented, as `segment --json` prints it.
-private struct SegmentFailure: Encodable {
+/// A file that could not be segmented, as `segment --json` prints it: a DICOM problem, or another failure.
+struct SegmentFailure: Encodable {
   let file: String
-  let error: Problem
+  var error: Problem?
+  var failure: String?
 
-  init(file: String, error: DICOMError) {
+  init(file: String, error: Problem? = nil, failure: String? = nil) {
     self.file = file
-    self.error = Problem(error)
+    self.error = error
+    self.failure = failure
   }
 }

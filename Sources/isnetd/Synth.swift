@@ -1,4 +1,5 @@
 import ArgumentParser
+import Durable
 import Foundation
 import Phantoms
 import Synchronization
@@ -53,7 +54,7 @@ struct Synth: ParsableCommand {
   var lateralFraction = 0.0
   @Option(help: "Worker threads.")
   var threads = ProcessInfo.processInfo.activeProcessorCount
-  @Flag(help: "Replace what synth writes in a non-empty folder (its split folders or sample files and manifest.json).")
+  @Flag(help: "In a non-empty folder, remove what the previous synth wrote there (the files its manifest.json lists) and write anew.")
   var force = false
 
   func validate() throws {
@@ -76,7 +77,7 @@ struct Synth: ParsableCommand {
     if let samples {
       let seed = seed ?? PhantomSamples.defaultSeed
       let recipes = PhantomSamples.recipes(seed: seed)
-      try prepare(samples, replacing: recipes.flatMap { ["\($0.name).dcm", "\($0.name).mask.png"] }
+      try prepare(samples, writing: recipes.flatMap { ["\($0.name).dcm", "\($0.name).mask.png"] }
         + ["\(PhantomSamples.truncatedName).dcm", "manifest.json"])
       let manifest = try SyntheticDatasetWriter(root: samples, threads: threads)
         .writeSamples(recipes, seed: seed, generator: "isnetd \(BuildInfo.version) synth")
@@ -85,8 +86,8 @@ struct Synth: ParsableCommand {
     }
     let root = out!
     let configuration = try configuration()
-    try prepare(root, replacing: Split.allCases.map(\.rawValue) + ["manifest.json"])
     let plan = DatasetPlan(configuration)
+    try prepare(root, writing: plan.samples.flatMap { ["\($0.stem).dcm", "\($0.stem).mask.png"] } + ["manifest.json"])
     Synth.say("generating \(plan.samples.count) phantoms of \(configuration.width)x\(configuration.height) into \(root): "
       + "seed \(configuration.seed), bias strength \(configuration.bias.strength), difficulty \(configuration.difficulty), "
       + "\(threads) threads")
@@ -151,19 +152,52 @@ struct Synth: ParsableCommand {
                                   lateralFraction: lateralFraction))
   }
 
-  /// Creates `folder`; refuses a non-empty one unless --force, which removes `names` in it (manifest.json
-  /// first, so a half-replaced folder never carries a manifest).
-  private func prepare(_ folder: String, replacing names: [String]) throws {
+  /// Creates `folder`. A non-empty folder is refused unless --force, which removes only the files the
+  /// previous synth wrote there as its manifest.json lists them (the manifest first, so a half-replaced
+  /// folder never carries a manifest); without a manifest it removes nothing. Refused, with nothing
+  /// removed: an unreadable manifest, a manifest that lists a path outside the folder, and a file of
+  /// `targets` (the paths this run writes, relative to `folder`) that exists and the manifest does not
+  /// list: a user's file, which is never replaced.
+  private func prepare(_ folder: String, writing targets: [String]) throws {
     let manager = FileManager.default
     try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    let present = try manager.contentsOfDirectory(atPath: folder)
-    guard !present.isEmpty else { return }
+    guard !(try manager.contentsOfDirectory(atPath: folder)).isEmpty else { return }
     guard force else {
-      throw ValidationError("\(folder) is not empty; pass --force to replace what synth writes there")
+      throw ValidationError("\(folder) is not empty; pass --force to replace what a previous synth wrote there")
     }
-    for name in ["manifest.json"] + names.filter({ $0 != "manifest.json" }) where present.contains(name) {
-      try manager.removeItem(atPath: "\(folder)/\(name)")
+    let manifestPath = "\(folder)/manifest.json"
+    var listed: [String] = []
+    if manager.fileExists(atPath: manifestPath) {
+      guard let data = manager.contents(atPath: manifestPath), let manifest = try? DatasetManifest.decode(data) else {
+        throw ValidationError("\(manifestPath) is not a readable synth manifest, and --force removes only the files a "
+          + "manifest lists; nothing was removed")
+      }
+      listed = manifest.files.flatMap { [$0.path] + ($0.mask.map { [$0] } ?? []) }
     }
+    if let outside = listed.first(where: { !Self.isInside($0) }) {
+      throw ValidationError("\(manifestPath) lists \(outside), which is not a path inside \(folder); nothing was removed")
+    }
+    let written = Set(listed + ["manifest.json"])
+    let outputs = OutputGuard(protecting: [], force: true)
+    for target in targets where !written.contains(target) {
+      try outputs.check("\(folder)/\(target)")  // a folder or FIFO in the way is refused too
+      if manager.fileExists(atPath: "\(folder)/\(target)") {
+        throw ValidationError("\(folder)/\(target) exists and was not written by synth (its manifest does not list it); "
+          + "nothing was removed")
+      }
+    }
+    if manager.fileExists(atPath: manifestPath) { try manager.removeItem(atPath: manifestPath) }
+    for name in listed {
+      var isDirectory: ObjCBool = false
+      let path = "\(folder)/\(name)"
+      guard manager.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+      try manager.removeItem(atPath: path)
+    }
+  }
+
+  /// Whether a manifest's relative path stays inside the folder: not absolute, no `..`.
+  static func isInside(_ path: String) -> Bool {
+    !path.isEmpty && !path.hasPrefix("/") && !path.split(separator: "/").contains("..")
   }
 }
 

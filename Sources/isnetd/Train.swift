@@ -12,8 +12,9 @@ struct Train: ParsableCommand {
     discussion: """
       DATA holds train/ and validation/, each with one folder per class of DICOM files and their \
       <name>.mask.png lung masks (docs/data-layout.md). The checkpoint of the epoch with the lowest \
-      validation loss is written to OUT.safetensors and OUT.json whenever it improves. Ctrl-C stops after \
-      the current step and keeps the best epoch. Models are not for clinical use.
+      validation loss is written to OUT.safetensors and OUT.json whenever it improves; an existing \
+      checkpoint there is replaced only with --force. Ctrl-C stops after the current step and keeps the \
+      best epoch. Models are not for clinical use.
       """)
 
   @Option(help: "Folder with train/ and validation/ class folders.")
@@ -35,13 +36,22 @@ struct Train: ParsableCommand {
     "Lung segmenter checkpoint: images without <name>.mask.png get its mask (a pseudo-mask; implausible ones are not used).",
     valueName: "M"))
   var segmenter: String?
+  @Flag(help: "Replace the checkpoint OUT when it exists.")
+  var force = false
   @OptionGroup var runtime: RuntimeOptions
+
+  func validate() throws {
+    guard (1...CheckpointMetadata.maximumInputSide).contains(size) else {
+      throw ValidationError("--size must be 1 to \(CheckpointMetadata.maximumInputSide)")
+    }
+    guard channels == 1 || channels == 3 else { throw ValidationError("--channels must be 1 or 3") }
+  }
 
   enum ArchitectureChoice: String, ExpressibleByArgument { case compact, densenet121 }
 
   func run() throws {
     runtime.apply()
-    try OutputFolder.checkParent(of: out)
+    try OutputFolder.checkCheckpoint(out, protecting: segmenter.map(OutputFolder.checkpointFiles) ?? [], force: force)
     let preprocessing = Preprocessing(width: size, height: size)
     let loader = InputLoader(preprocessing: preprocessing, channels: channels)
     let trainFolder = try LabeledFolder(root: "\(data)/train", classNames: classes.isEmpty ? nil : classes)

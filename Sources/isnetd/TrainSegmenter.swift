@@ -17,7 +17,8 @@ struct TrainSegmenter: ParsableCommand {
       cross-entropy; augmentation moves each image and its mask alike. The checkpoint of the epoch \
       with the highest mean validation Dice is written to OUT.safetensors and OUT.json whenever it \
       improves, with the lung-area range of the training masks for the plausibility check \
-      (docs/segmentation.md). Ctrl-C stops after the current step and keeps the best epoch.
+      (docs/segmentation.md); an existing checkpoint there is replaced only with --force. Ctrl-C stops \
+      after the current step and keeps the best epoch.
       """)
 
   @Option(help: "Folder with train/ and validation/ class folders.")
@@ -42,6 +43,8 @@ struct TrainSegmenter: ParsableCommand {
   @Flag(help: "Train without augmentation.")
   var noAugmentation = false
   @Option var seed: UInt64 = 0
+  @Flag(help: "Replace the checkpoint OUT when it exists.")
+  var force = false
   @OptionGroup var runtime: RuntimeOptions
 
   enum UpsamplingChoice: String, ExpressibleByArgument {
@@ -51,7 +54,9 @@ struct TrainSegmenter: ParsableCommand {
   }
 
   func validate() throws {
-    guard size >= 16 else { throw ValidationError("--size must be at least 16") }
+    guard (16...CheckpointMetadata.maximumInputSide).contains(size) else {
+      throw ValidationError("--size must be 16 to \(CheckpointMetadata.maximumInputSide)")
+    }
     guard (1...6).contains(depth) else { throw ValidationError("--depth must be 1 to 6") }
     guard baseWidth >= 2, baseWidth % 2 == 0 else { throw ValidationError("--base-width must be even and at least 2") }
     guard epochs > 0, batchSize > 0 else { throw ValidationError("--epochs and --batch-size must be positive") }
@@ -62,7 +67,7 @@ struct TrainSegmenter: ParsableCommand {
 
   func run() throws {
     runtime.apply()
-    try OutputFolder.checkParent(of: out)
+    try OutputFolder.checkCheckpoint(out, protecting: [], force: force)
     let preprocessing = Preprocessing(width: size, height: size)
     let loader = InputLoader(preprocessing: preprocessing, channels: 1)
     let training = try SegmentationData.load(LabeledFolder(root: "\(data)/train"), name: "train", loader: loader)

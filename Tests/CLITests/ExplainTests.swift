@@ -67,14 +67,16 @@ struct ExplainTests {
     // The acceptance rules apply: a Secondary Capture is not a radiograph the model reads.
     let secondaryCapture = directory.path("secondary-capture.dcm")
     try DICOMFixtures.writeMonochrome16(to: secondaryCapture, rows: 40, columns: 48, values: values, bitsStored: 12)
+    let notWritten = directory.path("not-written.safetensors")
     let refused = #expect(throws: Command.Failure.self) {
-      try Command.run(isnetdExecutable, ["explain", "--model", checkpoint, "--input", secondaryCapture, "--out", out])
+      try Command.run(isnetdExecutable, ["explain", "--model", checkpoint, "--input", secondaryCapture, "--out", notWritten])
     }
     #expect(refused?.output.contains("modality_not_screened") == true)
 
     let error = #expect(throws: Command.Failure.self) {
-      try Command.run(isnetdExecutable, ["explain", "--model", checkpoint, "--input", dicom, "--class", "covid", "--out", out])
+      try Command.run(isnetdExecutable, ["explain", "--model", checkpoint, "--input", dicom, "--class", "covid", "--out", notWritten])
     }
     #expect(error?.output.contains("its classes: normal, pneumonia") == true)
+    #expect(!FileManager.default.fileExists(atPath: notWritten))
   }
 }

@@ -94,6 +94,45 @@ struct BundleTests {
     #expect(loadError(copy)?.description.contains("bundle.json: format version 99") == true)
   }
 
+  @Test("a bundle whose part carries a hostile sidecar value, or whose lung-mask rules are out of range, is refused naming the part and field")
+  func hostileParts() throws {
+    let directory = try TemporaryDirectory()
+    var copy = try copyOfDefault(in: directory)
+    try editJSON("\(copy)/segmenter.json") { sidecar in
+      var input = sidecar["input"] as! [String: Any]
+      var preprocessing = input["preprocessing"] as! [String: Any]
+      preprocessing["width"] = 0
+      input["preprocessing"] = preprocessing
+      sidecar["input"] = input
+    }
+    #expect(loadError(copy)?.part == .segmenter)
+    #expect(loadError(copy)?.message.contains("input.preprocessing.width: is 0") == true)
+
+    try FileManager.default.removeItem(atPath: copy)
+    copy = try copyOfDefault(in: directory)
+    try editJSON("\(copy)/classifier.json") { sidecar in
+      var architecture = sidecar["architecture"] as! [String: Any]
+      var parameters = architecture["parameters"] as! [String: Any]
+      parameters["bottleneckWidth"] = 1 << 62
+      architecture["parameters"] = parameters
+      sidecar["architecture"] = architecture
+    }
+    #expect(loadError(copy)?.part == .classifier)
+    #expect(loadError(copy)?.message.contains("architecture.parameters.bottleneckWidth") == true)
+
+    try FileManager.default.removeItem(atPath: copy)
+    copy = try copyOfDefault(in: directory)
+    try editJSON("\(copy)/bundle.json") { manifest in
+      var lungMask = manifest["lungMask"] as! [String: Any]
+      var rules = lungMask["rules"] as! [String: Any]
+      rules["minimumQuality"] = 7
+      lungMask["rules"] = rules
+      manifest["lungMask"] = lungMask
+    }
+    #expect(loadError(copy)?.part == .bundle)
+    #expect(loadError(copy)?.message.contains("lung-mask rules") == true)
+  }
+
   @Test("bundle create sets each limit to the quantile of the pipeline's own measurements, refuses too few images, and replaces only a bundle")
   func create() throws {
     let directory = try TemporaryDirectory()

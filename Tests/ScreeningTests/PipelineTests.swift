@@ -132,6 +132,16 @@ struct PipelineTests {
     Screener(bundle: bundle, writer: writer, overwrite: true).screen([sample]) { forced.append($0) }
     #expect(forced[0].report?.verdict == .screened)
     #expect(try Report.read(reportPath).input.sha256 == first[0].report?.input.sha256)
+
+    // An input is never an output, even with overwrite: the image saved under its own report's name.
+    let input = try Data(contentsOf: URL(fileURLWithPath: sample))
+    try FileManager.default.removeItem(atPath: reportPath)
+    try input.write(to: URL(fileURLWithPath: reportPath))
+    var onItself: [ScreenedFile] = []
+    Screener(bundle: bundle, writer: writer, overwrite: true).screen([reportPath]) { onItself.append($0) }
+    #expect(onItself[0].report == nil && onItself[0].problem?.code == "output_exists")
+    #expect(onItself[0].problem?.detail.contains("is an input of this run") == true)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: reportPath)) == input)
   }
 
   @Test("an image whose network output is not finite fails alone with non_finite_model_output; the rest of its batch is screened as alone")

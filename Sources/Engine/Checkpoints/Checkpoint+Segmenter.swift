@@ -6,8 +6,9 @@ extension Checkpoint {
     guard metadata.architecture.isSegmenter else {
       throw EngineError.checkpoint("\(metadataPath) holds a classifier; a lung segmenter (U-Net) checkpoint is needed")
     }
+    let weights = try confirmedWeights(for: metadata)
     let model = try metadata.architecture.makeSegmenter()
-    try loadWeights(into: model, expectedFingerprint: metadata.weightsFingerprint)
+    try load(weights, into: model)
     return (model, metadata)
   }
 }

@@ -1,5 +1,6 @@
 import Durable
 public import Foundation
+import Glibc
 import Safetensors
 import Torch
 
@@ -36,51 +37,88 @@ public struct Checkpoint {
     return written
   }
 
-  /// Reads the sidecar.
+  /// A sidecar is a few kilobytes (its training history grows by one record per epoch); a larger file
+  /// is refused before it is read.
+  static let sidecarByteLimit = 16 << 20
+
+  /// Reads the sidecar and checks every value in it (``CheckpointMetadata/validate()``).
   public func metadata() throws -> CheckpointMetadata {
-    let data: Data
+    let data = try Self.readRegularFile(metadataPath, limit: Self.sidecarByteLimit)
+    let metadata: CheckpointMetadata
     do {
-      data = try Data(contentsOf: URL(fileURLWithPath: metadataPath))
-    } catch {
-      throw EngineError.checkpoint("cannot read \(metadataPath): \(error.localizedDescription)")
-    }
-    do {
-      let metadata = try Self.decoder.decode(CheckpointMetadata.self, from: data)
-      guard metadata.format == "isnetd-checkpoint" else {
-        throw EngineError.checkpoint("\(metadataPath) is not an isnetd checkpoint sidecar")
-      }
-      guard metadata.formatVersion <= CheckpointMetadata.currentFormatVersion else {
-        throw EngineError.checkpoint("\(metadataPath) has format version \(metadata.formatVersion); this isnetd reads up to \(CheckpointMetadata.currentFormatVersion)")
-      }
-      return metadata
-    } catch let error as EngineError {
-      throw error
+      metadata = try Self.decoder.decode(CheckpointMetadata.self, from: data)
     } catch {
       throw EngineError.checkpoint("\(metadataPath) is not valid checkpoint metadata: \(error)")
     }
+    do {
+      try metadata.validate()
+    } catch .checkpointField(let field, let message) {
+      throw EngineError.checkpointField(field: field, message: "\(message) (\(metadataPath))")
+    }
+    return metadata
   }
 
-  /// Builds the checkpoint's classifier and loads its weights.
+  /// Builds the checkpoint's classifier and loads its weights. Nothing is built before the sidecar is
+  /// checked and the weights are read, fingerprinted, found finite and found to confirm the sizes the
+  /// sidecar gives (``Architecture/confirm(by:)``).
   public func loadClassifier() throws -> (model: any Classifier, metadata: CheckpointMetadata) {
     let metadata = try metadata()
+    let weights = try confirmedWeights(for: metadata)
     let model = try metadata.architecture.makeClassifier()
-    try loadWeights(into: model, expectedFingerprint: metadata.weightsFingerprint)
+    try load(weights, into: model)
     return (model, metadata)
   }
 
   /// Copies the weights file into `model`'s tensors after checking that the names and shapes match
-  /// exactly; a mismatch names every offending tensor.
+  /// exactly; a mismatch names every offending tensor. With `expectedFingerprint`, the file must have it.
   public func loadWeights(into model: some Layer, expectedFingerprint: String? = nil) throws {
-    let bytes: Data
+    try load(readWeights(expectedFingerprint: expectedFingerprint), into: model)
+  }
+
+  /// The weights file, checked against the sidecar: fingerprint, finite values, and the architecture's
+  /// sizes against the tensors' names and shapes.
+  func confirmedWeights(for metadata: CheckpointMetadata) throws -> SafetensorsFile {
+    let weights = try readWeights(expectedFingerprint: metadata.weightsFingerprint)
     do {
-      bytes = try Data(contentsOf: URL(fileURLWithPath: weightsPath))
+      try metadata.architecture.confirm(by: weights.tensors.mapValues(\.shape))
+    } catch .checkpointField(let field, let message) {
+      throw EngineError.checkpointField(field: field, message: "\(message) (\(metadataPath), \(weightsPath))")
     } catch {
-      throw EngineError.checkpoint("cannot read \(weightsPath): \(error.localizedDescription)")
+      throw EngineError.checkpoint("\(weightsPath) does not fit its sidecar: \(error)")
     }
-    if let expectedFingerprint, !expectedFingerprint.isEmpty, FNV1a64.digest(of: bytes) != expectedFingerprint {
+    return weights
+  }
+
+  /// Reads and parses the weights file; it must have `expectedFingerprint` when one is given and hold
+  /// only finite values.
+  func readWeights(expectedFingerprint: String?) throws -> SafetensorsFile {
+    let bytes = try Self.readRegularFile(weightsPath, limit: nil)
+    if let expectedFingerprint, FNV1a64.digest(of: bytes) != expectedFingerprint {
       throw EngineError.checkpoint("\(weightsPath) does not match its sidecar (fingerprint \(FNV1a64.digest(of: bytes)), expected \(expectedFingerprint))")
     }
-    let file = try SafetensorsFile(bytes: bytes)
+    let file: SafetensorsFile
+    do {
+      file = try SafetensorsFile(bytes: bytes)
+    } catch {
+      throw EngineError.checkpoint("\(weightsPath): \(error)")
+    }
+    for name in file.orderedNames {
+      guard let stored = file[name] else { continue }
+      let finite: Bool
+      switch stored.dtype {
+      case .f32: finite = try stored.floats().allSatisfy(\.isFinite)
+      case .f64: finite = try stored.doubles().allSatisfy(\.isFinite)
+      default: finite = true
+      }
+      guard finite else {
+        throw EngineError.nonFiniteWeights(tensor: name, message: "holds NaN or infinity (\(weightsPath))")
+      }
+    }
+    return file
+  }
+
+  /// Copies `file`'s tensors into `model`'s after checking that the names and shapes match exactly.
+  func load(_ file: SafetensorsFile, into model: some Layer) throws {
     let state = model.state
     var problems: [String] = []
     let expected = Set(state.map(\.name))
@@ -99,6 +137,24 @@ public struct Checkpoint {
       for entry in state {
         try entry.tensor.copy_(tensor(from: file[entry.name]!, name: entry.name))
       }
+    }
+  }
+
+  /// The bytes of the regular file `path` (symbolic links followed), refused when it is something else
+  /// (a FIFO would block the read) or larger than `limit`.
+  static func readRegularFile(_ path: String, limit: Int?) throws -> Data {
+    var status = stat()
+    guard stat(path, &status) == 0 else {
+      throw EngineError.checkpoint("cannot read \(path): \(String(cString: strerror(errno)))")
+    }
+    guard status.st_mode & S_IFMT == S_IFREG else { throw EngineError.checkpoint("\(path) is not a regular file") }
+    if let limit, Int(status.st_size) > limit {
+      throw EngineError.checkpoint("\(path) holds \(status.st_size) bytes, more than the \(limit) a sidecar may have")
+    }
+    do {
+      return try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+      throw EngineError.checkpoint("cannot read \(path)")
     }
   }
 

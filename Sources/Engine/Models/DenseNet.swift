@@ -104,10 +104,21 @@ public struct DenseNetConfiguration: Codable, Sendable, Equatable {
                           classCount: classCount, inputChannels: inputChannels)
   }
 
+  /// Upper bounds on the sizes, far above any published DenseNet (densenet264: k = 32, blocks (6, 12,
+  /// 64, 48), bn_size 4), so that building one can neither overflow nor be asked for absurd memory.
+  static let limits = (growthRate: 1024, blockLayers: 1024, blocks: 16, initialFeatures: 4096, bottleneckWidth: 64,
+                       classCount: 100_000)
+
   func validate() throws {
     guard growthRate > 0, initialFeatures > 0, bottleneckWidth > 0, !blockLayers.isEmpty,
           blockLayers.allSatisfy({ $0 > 0 }) else {
       throw EngineError.invalidConfiguration("DenseNet sizes must be positive: \(self)")
+    }
+    let limits = Self.limits
+    guard growthRate <= limits.growthRate, initialFeatures <= limits.initialFeatures,
+          bottleneckWidth <= limits.bottleneckWidth, blockLayers.count <= limits.blocks,
+          blockLayers.allSatisfy({ $0 <= limits.blockLayers }), classCount <= limits.classCount else {
+      throw EngineError.invalidConfiguration("DenseNet sizes must be at most \(limits): \(self)")
     }
     guard classCount >= 2 else { throw EngineError.invalidConfiguration("a classifier needs at least 2 classes") }
     guard inputChannels == 1 || inputChannels == 3 else {

@@ -143,10 +143,10 @@ public struct UNetConfiguration: Codable, Sendable, Equatable {
 
   func validate() throws {
     guard (1...6).contains(depth) else { throw EngineError.invalidConfiguration("U-Net depth must be 1 to 6, not \(depth)") }
-    guard baseWidth >= 2, baseWidth % 2 == 0 else {
-      throw EngineError.invalidConfiguration("U-Net base width must be even and at least 2, not \(baseWidth)")
+    guard baseWidth >= 2, baseWidth % 2 == 0, baseWidth <= 1024 else {
+      throw EngineError.invalidConfiguration("U-Net base width must be even and 2 to 1024, not \(baseWidth)")
     }
-    guard classCount >= 2 else { throw EngineError.invalidConfiguration("a segmenter needs at least 2 classes") }
+    guard classCount >= 2, classCount <= 1024 else { throw EngineError.invalidConfiguration("a segmenter needs 2 to 1024 classes, not \(classCount)") }
     guard inputChannels == 1 || inputChannels == 3 else {
       throw EngineError.invalidConfiguration("input channels must be 1 or 3, not \(inputChannels)")
     }
