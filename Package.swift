@@ -100,7 +100,8 @@ let package = Package(
     ),
 
     // libFuzzer targets for the untrusted-input readers: `scripts/fuzz.sh TARGET SECONDS`.
-    .executableTarget(name: "isnetd-fuzz", dependencies: ["DICOM", "Safetensors", "TestSupport"], swiftSettings: strictSwift),
+    .executableTarget(
+      name: "isnetd-fuzz", dependencies: ["DICOM", "Engine", "Imaging", "Safetensors", "TestSupport"], swiftSettings: strictSwift),
 
     .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
     .testTarget(

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target of isnetd for SECONDS seconds:
 #
-#   scripts/fuzz.sh dicom|safetensors SECONDS
+#   scripts/fuzz.sh dicom|safetensors|checkpoint SECONDS
 #
 # Builds `isnetd-fuzz` with -sanitize=fuzzer (release, in .build/fuzz), writes the target's seeds with
 # the tests' own file generators, and fuzzes with the bars of the hostile-input issue: a run over 5 s or
@@ -11,8 +11,8 @@
 # Exits non-zero when libFuzzer found something.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh dicom|safetensors SECONDS}
-seconds=${2:?usage: scripts/fuzz.sh dicom|safetensors SECONDS}
+target=${1:?usage: scripts/fuzz.sh dicom|safetensors|checkpoint SECONDS}
+seconds=${2:?usage: scripts/fuzz.sh dicom|safetensors|checkpoint SECONDS}
 # Swift's backtracer would catch a crash before libFuzzer saves the input that caused it.
 export OPENBLAS_NUM_THREADS=1 ISNETD_FUZZ_TARGET=$target SWIFT_BACKTRACE=enable=no
 

@@ -1,11 +1,14 @@
 import DICOM
+import Engine
 import Foundation
+import Imaging
 import Safetensors
 import TestSupport
 
 /// libFuzzer targets for isnetd's untrusted-input readers, one binary for all, the target named by
 /// `ISNETD_FUZZ_TARGET`: `dicom` (a DICOM file, opened, its metadata read, frame 0 decoded, the result
-/// encoded as JSON) and `safetensors` (a weights file parsed and every tensor read as values). A clean
+/// encoded as JSON), `safetensors` (a weights file parsed and every tensor read as values) and
+/// `checkpoint` (a sidecar and its weights, loaded as the model the sidecar names). A clean
 /// error is the expected outcome of a hostile input; a trap, a signal, a leak, a hang or a blowup is a
 /// finding. `scripts/fuzz.sh TARGET SECONDS` builds with `-sanitize=fuzzer` and runs one.
 ///
@@ -15,6 +18,7 @@ import TestSupport
 enum FuzzTarget: String, CaseIterable {
   case dicom
   case safetensors
+  case checkpoint
 
   static let selected: FuzzTarget = {
     let name = ProcessInfo.processInfo.environment["ISNETD_FUZZ_TARGET"] ?? ""
@@ -26,10 +30,13 @@ enum FuzzTarget: String, CaseIterable {
     return target
   }()
 
-  func run(_ bytes: Data) {
+  /// Runs the target on one input; returns the clean refusal, nil when the input was accepted.
+  @discardableResult
+  func run(_ bytes: Data) -> String? {
     switch self {
     case .dicom: FuzzDICOM.run(bytes)
     case .safetensors: FuzzSafetensors.run(bytes)
+    case .checkpoint: FuzzCheckpoint.run(bytes)
     }
   }
 
@@ -37,6 +44,7 @@ enum FuzzTarget: String, CaseIterable {
     switch self {
     case .dicom: try FuzzDICOM.writeSeeds(to: folder)
     case .safetensors: try FuzzSafetensors.writeSeeds(to: folder)
+    case .checkpoint: try FuzzCheckpoint.writeSeeds(to: folder)
     }
   }
 }
@@ -54,7 +62,7 @@ enum FuzzDICOM {
     return "\(folder)/isnetd-fuzz-\(getpid()).dcm"
   }()
 
-  static func run(_ bytes: Data) {
+  static func run(_ bytes: Data) -> String? {
     guard FileManager.default.createFile(atPath: path, contents: bytes) else { fatalError("cannot write \(path)") }
     do {
       let file = try DICOMFile(path: path)
@@ -68,8 +76,9 @@ enum FuzzDICOM {
       _ = try encoder.encode(metadata)
       _ = try encoder.encode(image.voi)
       _ = try encoder.encode(image.modalityTransform)
-    } catch is DICOMError {
-      // A clean refusal with its code.
+      return nil
+    } catch let error as DICOMError {
+      return error.description
     } catch {
       preconditionFailure("not a DICOMError: \(error)")
     }
@@ -97,7 +106,7 @@ extension FuzzDICOM {
 }
 
 enum FuzzSafetensors {
-  static func run(_ bytes: Data) {
+  static func run(_ bytes: Data) -> String? {
     do {
       let file = try SafetensorsFile(bytes: bytes)
       for name in file.orderedNames {
@@ -109,8 +118,9 @@ enum FuzzSafetensors {
         default: break
         }
       }
+      return nil
     } catch {
-      // SafetensorsError: a clean refusal.
+      return "\(error)"
     }
   }
 
@@ -143,10 +153,69 @@ struct Main {
       return
     }
     for path in arguments {
-      FuzzTarget.selected.run(try Data(contentsOf: URL(fileURLWithPath: path)))
-      print("\(path): no finding")
+      let refusal = FuzzTarget.selected.run(try Data(contentsOf: URL(fileURLWithPath: path)))
+      print("\(path): no finding (\(refusal.map { "refused: \($0)" } ?? "accepted"))")
     }
     #endif
+  }
+}
+
+/// A checkpoint is two files, so one input holds both: the sidecar's length (4 bytes, little endian),
+/// the sidecar, then the weights.
+enum FuzzCheckpoint {
+  static let stem: String = {
+    let folder = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+    return "\(folder)/isnetd-fuzz-\(getpid())-checkpoint"
+  }()
+
+  static func run(_ bytes: Data) -> String? {
+    guard bytes.count >= 4 else { return "shorter than the sidecar length" }
+    let length = Int(bytes[bytes.startIndex]) | Int(bytes[bytes.startIndex + 1]) << 8
+      | Int(bytes[bytes.startIndex + 2]) << 16 | Int(bytes[bytes.startIndex + 3]) << 24
+    let sidecar = bytes.dropFirst(4).prefix(length)
+    let weights = bytes.dropFirst(4 + sidecar.count)
+    let checkpoint = Checkpoint(path: stem)
+    guard FileManager.default.createFile(atPath: checkpoint.metadataPath, contents: Data(sidecar)),
+      FileManager.default.createFile(atPath: checkpoint.weightsPath, contents: Data(weights))
+    else { fatalError("cannot write \(stem)") }
+    do {
+      if try checkpoint.metadata().architecture.isSegmenter {
+        _ = try checkpoint.loadSegmenter()
+      } else {
+        _ = try checkpoint.loadClassifier()
+      }
+      return nil
+    } catch {
+      return "\(error)"
+    }
+  }
+
+  /// A small classifier and a small segmenter checkpoint, saved as the engine saves them.
+  static func writeSeeds(to folder: String) throws {
+    let denseNet = DenseNetConfiguration(growthRate: 4, blockLayers: [2, 2], initialFeatures: 8, classCount: 3, inputChannels: 1)
+    let uNet = UNetConfiguration(depth: 2, baseWidth: 4)
+    let seeds: [(name: String, model: any Layer, metadata: CheckpointMetadata)] = [
+      ("classifier", try DenseNet(denseNet), CheckpointMetadata(
+        modelVersion: "fuzz-seed", producer: "isnetd-fuzz", architecture: .denseNet(denseNet),
+        classNames: ["covid-19", "normal", "pneumonia"],
+        input: InputDescription(channels: 1, preprocessing: Preprocessing(width: 32, height: 32)))),
+      ("segmenter", try UNet(uNet), CheckpointMetadata(
+        modelVersion: "fuzz-seed", producer: "isnetd-fuzz", architecture: .uNet(uNet), classNames: ["background", "lungs"],
+        input: InputDescription(channels: 1, preprocessing: Preprocessing(width: 16, height: 16)),
+        segmentation: SegmentationMetadata(trainingLungArea: LungAreaRange(minimum: 0.1, maximum: 0.4, mean: 0.25, count: 3)))),
+    ]
+    for seed in seeds {
+      let checkpoint = Checkpoint(path: "\(folder)/\(seed.name)")
+      _ = try checkpoint.save(seed.model, metadata: seed.metadata)
+      let sidecar = try Data(contentsOf: URL(fileURLWithPath: checkpoint.metadataPath))
+      let weights = try Data(contentsOf: URL(fileURLWithPath: checkpoint.weightsPath))
+      var input = Data((0..<4).map { UInt8((sidecar.count >> (8 * $0)) & 0xFF) })
+      input.append(sidecar)
+      input.append(weights)
+      try input.write(to: URL(fileURLWithPath: "\(folder)/\(seed.name).seed"))
+      try FileManager.default.removeItem(atPath: checkpoint.metadataPath)
+      try FileManager.default.removeItem(atPath: checkpoint.weightsPath)
+    }
   }
 }
 
