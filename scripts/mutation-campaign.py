@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Mutation campaign: hostile variants of real DICOM files against `isnetd inspect --json`.
+"""Mutation campaign: hostile variants of real DICOM files against `isnetd inspect --json`, or
+against the whole screening pipeline with `--classify` (the default model bundle).
 
     scripts/mutation-campaign.py --isnetd .build/release/isnetd --seed 7 --count 3000 CORPUS_DIR...
 
@@ -43,9 +44,14 @@ def mutate(data: bytearray, rng: random.Random) -> bytearray:
     return data
 
 
-def run(isnetd: str, files: list[str]) -> tuple[str | None, float]:
+def run(isnetd: str, files: list[str], classify_into: str | None) -> tuple[str | None, float]:
     """The reason a run of isnetd on `files` is a finding, or None."""
-    command = ["/usr/bin/time", "-f", "%M %e", isnetd, "inspect", "--json", *files]
+    if classify_into is None:
+        subcommand = ["inspect", "--json"]
+    else:
+        shutil.rmtree(classify_into, ignore_errors=True)
+        subcommand = ["classify", "--out", classify_into]
+    command = ["/usr/bin/time", "-f", "%M %e", isnetd, *subcommand, *files]
     try:
         done = subprocess.run(command, capture_output=True, timeout=LIMIT_SECONDS * len(files) + 5,
                               env={**os.environ, "SWIFT_BACKTRACE": "enable=no"})
@@ -70,6 +76,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=25)
+    parser.add_argument("--classify", action="store_true", help="run `isnetd classify` instead of `inspect`")
     parser.add_argument("--out", default=None, help="where findings are kept (default: a new temporary folder)")
     arguments = parser.parse_args()
 
@@ -85,6 +92,7 @@ def main() -> int:
     findings = os.path.join(out, "findings")
     os.makedirs(work, exist_ok=True)
     os.makedirs(findings, exist_ok=True)
+    classify_into = os.path.join(out, "reports") if arguments.classify else None
     found = 0
     slowest = 0.0
     for start in range(0, arguments.count, arguments.batch):
@@ -97,11 +105,11 @@ def main() -> int:
             with open(path, "wb") as handle:
                 handle.write(variant)
             batch.append(path)
-        reason, seconds = run(arguments.isnetd, batch)
+        reason, seconds = run(arguments.isnetd, batch, classify_into)
         slowest = max(slowest, seconds / len(batch))
         if reason is not None:
             for path in batch:
-                single, seconds = run(arguments.isnetd, [path])
+                single, seconds = run(arguments.isnetd, [path], classify_into)
                 slowest = max(slowest, seconds)
                 if single is not None:
                     found += 1

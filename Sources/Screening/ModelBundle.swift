@@ -153,7 +153,7 @@ public struct ModelBundle {
     do {
       manifest = try Checkpoint.decoder.decode(BundleManifest.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
     } catch {
-      throw ModelBundleError(.bundle, "not a valid bundle manifest: \(error)")
+      throw ModelBundleError(.bundle, "not a valid bundle manifest: \(PlainErrorText.of(error))")
     }
     guard manifest.format == BundleManifest.formatName else {
       throw ModelBundleError(.bundle, "format is \"\(manifest.format)\", not \"\(BundleManifest.formatName)\"")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 
 @main
@@ -33,6 +34,10 @@ struct ISNetD: AsyncParsableCommand {
       if code == .validationFailure {
         FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
         Foundation.exit(2)
+      }
+      if PlainErrorText.rewrites(error) {
+        FileHandle.standardError.write(Data("Error: \(PlainErrorText.of(error))\n".utf8))
+        Foundation.exit(1)
       }
       exit(withError: error)
     }

@@ -32,4 +32,25 @@ struct CLITests {
   func unknownSubcommand() {
     #expect(throws: Command.Failure.self) { try Command.run(isnetdExecutable, ["frobnicate"]) }
   }
+
+  @Test("Foundation's error strings never reach a user: a missing folder and a damaged bundle manifest say so in words")
+  func plainErrors() throws {
+    let directory = try TemporaryDirectory()
+    let missing = directory.path("missing")
+    let evaluate = try #require(throws: Command.Failure.self) {
+      try Command.run(isnetdExecutable, ["bundle", "evaluate", "--data", missing])
+    }
+    #expect(evaluate.status == 1)
+    #expect(evaluate.output.contains("Error: cannot read \(missing): no such file"), "\(evaluate.output)")
+
+    let bundle = directory.path("damaged.isnetd-model")
+    try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: false)
+    try Data("{".utf8).write(to: URL(fileURLWithPath: bundle + "/bundle.json"))
+    let show = try #require(throws: Command.Failure.self) { try Command.run(isnetdExecutable, ["bundle", "show", bundle]) }
+    #expect(show.output.contains("not a valid bundle manifest: The given data was not valid JSON. (at the top level)"))
+    for failure in [evaluate, show] {
+      #expect(!failure.output.contains("Domain="), "\(failure.output)")
+      #expect(!failure.output.contains("CodingKeys("), "\(failure.output)")
+    }
+  }
 }

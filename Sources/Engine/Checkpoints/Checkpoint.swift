@@ -48,7 +48,7 @@ public struct Checkpoint {
     do {
       metadata = try Self.decoder.decode(CheckpointMetadata.self, from: data)
     } catch {
-      throw EngineError.checkpoint("\(metadataPath) is not valid checkpoint metadata: \(error)")
+      throw EngineError.checkpoint("\(metadataPath) is not valid checkpoint metadata: \(PlainErrorText.of(error))")
     }
     do {
       try metadata.validate()
