@@ -3,9 +3,10 @@
 #
 #   scripts/fuzz.sh dicom|safetensors|checkpoint SECONDS
 #
-# Builds `isnetd-fuzz` with -sanitize=fuzzer (release, in .build/fuzz), writes the target's seeds with
-# the tests' own file generators, and fuzzes with the bars of the hostile-input issue: a run over 5 s or
-# over 1 GB resident is a finding, like a crash or a leak. The corpus grows in
+# Builds `isnetd-fuzz` with -sanitize=fuzzer,address (release, in .build/fuzz: AddressSanitizer and
+# LeakSanitizer intercept every allocation, the C libraries' too), writes the target's seeds with the
+# tests' own file generators, and fuzzes with the bars of the hostile-input issue: a run over 5 s or
+# over 1 GB resident is a finding, like a crash, a memory error or a leak. The corpus grows in
 # $ISNETD_FUZZ_DIR/TARGET/corpus (default .build/fuzz-work) across runs; findings land in
 # .../findings. Replay one with `ISNETD_FUZZ_TARGET=TARGET .build/debug/isnetd-fuzz FILE`.
 # Exits non-zero when libFuzzer found something.
@@ -21,7 +22,7 @@ rm -rf "$work/seeds"
 mkdir -p "$work/seeds" "$work/corpus" "$work/findings"
 swift build --product isnetd-fuzz
 .build/debug/isnetd-fuzz --write-seeds "$work/seeds"
-swift build -c release --product isnetd-fuzz --scratch-path .build/fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING
+swift build -c release --product isnetd-fuzz --scratch-path .build/fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
 
 echo "fuzzing $target for $seconds s: corpus $work/corpus, findings $work/findings"
 .build/fuzz/release/isnetd-fuzz -max_total_time="$seconds" -max_len=65536 -timeout=5 -rss_limit_mb=1024 \

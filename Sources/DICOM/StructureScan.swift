@@ -31,8 +31,9 @@ struct StructureFindings: Equatable {
 
 /// Walks a file's data elements without recursion, as DCMTK will parse them, and refuses structures
 /// beyond ``StructureLimits`` before DCMTK sees them. Values are skipped, never read, except the first
-/// bytes of a value that may hold sequence items. The walk does not judge what it does not need: a
-/// value that runs past the end of the file is left for DCMTK to report as truncated.
+/// bytes of a value that may hold sequence items. A value that runs past the end of the file is
+/// `truncated` here, before DCMTK allocates what its length declares; other damage the walk does not
+/// need to judge is left for DCMTK to report.
 struct StructureScan {
   let bytes: any ScanBytes
   let limits: StructureLimits
@@ -101,6 +102,7 @@ struct StructureScan {
           if fragments > limits.maximumFragmentCount {
             throw DICOMError(.corruptPixelData, "the encapsulated pixel data holds more than \(limits.maximumFragmentCount) items")
           }
+          try checkInFile(Int(length), at: position, of: "a pixel data fragment")
           position += Int(length)
         case Self.itemTag:
           try count(&elements)
@@ -127,7 +129,9 @@ struct StructureScan {
       }
       position += header.size
       let valueStart = position
-      if tag == 0x7FE0_0010 && header.length == Self.undefinedLength {
+      // Encapsulated pixel data, and any OB or OW value of undefined length, which DCMTK reads the same
+      // way: items whose values are skipped, up to a sequence delimiter.
+      if header.length == Self.undefinedLength && (tag == 0x7FE0_0010 || header.vr == "OB" || header.vr == "OW") {
         stack.append(Container(kind: .fragments, end: nil, encoding: encoding))
         continue
       }
@@ -148,8 +152,17 @@ struct StructureScan {
         try open(&stack, &depth, end: end, encoding: itemEncoding)
         continue
       }
+      try checkInFile(Int(header.length), at: valueStart, of: "element \(Tag(UInt16(tag >> 16), UInt16(tag & 0xFFFF)))")
       position = end
     }
+  }
+
+  /// A value must end within the file: DCMTK allocates what the length declares before it finds the
+  /// end of the file (a 3 GB length in a 4 KB file took 3 GB).
+  private func checkInFile(_ length: Int, at offset: Int, of what: String) throws(DICOMError) {
+    guard offset + length > bytes.count else { return }
+    throw DICOMError(.truncated, "the file ends inside \(what) at offset \(offset): its value declares \(length) bytes, "
+      + "\(Swift.max(0, bytes.count - offset)) remain")
   }
 
   private func count(_ elements: inout Int) throws(DICOMError) {
