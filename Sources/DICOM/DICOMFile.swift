@@ -25,8 +25,7 @@ public final class DICOMFile: @unchecked Sendable {
     guard let handle else {
       let error = DICOMError(status: status)
       if let offset = findings.trailingDataOffset, error.code != .notDICOM {
-        throw DICOMError(.corrupt, "\(file.size - offset) bytes from offset \(offset) to the end of the file are not "
-          + "DICOM elements (trailing data): \(error.message)")
+        throw StructureFindings.trailingData(from: offset, size: file.size, detail: error.message)
       }
       throw error
     }

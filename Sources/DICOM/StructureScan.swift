@@ -27,6 +27,12 @@ struct StructureFindings: Equatable {
   /// The offset of bytes after the last element of the dataset that do not continue it (a tag lower
   /// than the one before, or a header cut short): trailing data.
   var trailingDataOffset: Int?
+
+  /// The error for trailing data from `offset` in `size` bytes, with what the reader said of it.
+  static func trailingData(from offset: Int, size: Int, detail: String? = nil) -> DICOMError {
+    DICOMError(.corrupt, "\(size - offset) bytes from offset \(offset) to the end of the file are not DICOM elements "
+      + "(trailing data)" + (detail.map { ": \($0)" } ?? ""))
+  }
 }
 
 /// Walks a file's data elements without recursion, as DCMTK will parse them, and refuses structures
@@ -83,15 +89,13 @@ struct StructureScan {
       }
       let encoding = stack.last?.encoding ?? encoding
       guard let tag = readTag(at: position, bigEndian: encoding.bigEndian) else {
-        if stack.isEmpty && position < bytes.count { findings.trailingDataOffset = position }
+        if stack.isEmpty && position < bytes.count { findings.trailingDataOffset = findings.trailingDataOffset ?? position }
         return findings
       }
       // Items and delimiters: a tag and a 32-bit length, in every encoding.
       if tag >> 16 == 0xFFFE {
-        guard stack.last != nil, let length = read32(at: position + 4, bigEndian: encoding.bigEndian) else {
-          if stack.isEmpty { findings.trailingDataOffset = position }
-          return findings
-        }
+        guard let length = read32(at: position + 4, bigEndian: encoding.bigEndian) else { return findings }
+        if stack.isEmpty { findings.trailingDataOffset = findings.trailingDataOffset ?? position }
         position += 8
         switch tag {
         case Self.itemTag where stack.last?.kind == .fragments:
@@ -102,29 +106,33 @@ struct StructureScan {
           if fragments > limits.maximumFragmentCount {
             throw DICOMError(.corruptPixelData, "the encapsulated pixel data holds more than \(limits.maximumFragmentCount) items")
           }
-          try checkInFile(Int(length), at: position, of: "a pixel data fragment")
+          try checkInFile(Int(length), at: position, of: "a pixel data fragment", trailingFrom: findings.trailingDataOffset)
           position += Int(length)
-        case Self.itemTag:
+        case Self.itemTag where !stack.isEmpty:
           try count(&elements)
           stack.append(Container(kind: .item, end: length == Self.undefinedLength ? nil : position + Int(length),
                                  encoding: encoding))
         case Self.itemDelimiter, Self.sequenceDelimiter:
           if let top = stack.popLast(), top.kind == .sequence { depth -= 1 }
         default:
-          return findings  // not a structure DCMTK parses either; it reports it
+          // Not a structure DCMTK parses; however it reads on, no length may run past the file.
+          if length != Self.undefinedLength {
+            try checkInFile(Int(length), at: position, of: "item \(Tag(UInt16(tag >> 16), UInt16(tag & 0xFFFF)))",
+                            trailingFrom: findings.trailingDataOffset)
+            position += Int(length)
+          }
         }
         continue
       }
       try count(&elements)
+      // Tags ascend in a dataset; where they stop doing so trailing data may begin. The walk goes on,
+      // as DCMTK's parser does, so no length in the rest escapes its check.
       if stack.isEmpty {
-        if let last = lastTopLevelTag, tag <= last {
-          findings.trailingDataOffset = position
-          return findings
-        }
+        if let last = lastTopLevelTag, tag <= last { findings.trailingDataOffset = findings.trailingDataOffset ?? position }
         lastTopLevelTag = tag
       }
       guard let header = readHeader(at: position, encoding: encoding) else {
-        if stack.isEmpty { findings.trailingDataOffset = position }
+        if stack.isEmpty { findings.trailingDataOffset = findings.trailingDataOffset ?? position }
         return findings
       }
       position += header.size
@@ -152,15 +160,18 @@ struct StructureScan {
         try open(&stack, &depth, end: end, encoding: itemEncoding)
         continue
       }
-      try checkInFile(Int(header.length), at: valueStart, of: "element \(Tag(UInt16(tag >> 16), UInt16(tag & 0xFFFF)))")
+      try checkInFile(Int(header.length), at: valueStart, of: "element \(Tag(UInt16(tag >> 16), UInt16(tag & 0xFFFF)))",
+                      trailingFrom: findings.trailingDataOffset)
       position = end
     }
   }
 
   /// A value must end within the file: DCMTK allocates what the length declares before it finds the
-  /// end of the file (a 3 GB length in a 4 KB file took 3 GB).
-  private func checkInFile(_ length: Int, at offset: Int, of what: String) throws(DICOMError) {
+  /// end of the file (a 3 GB length in a 4 KB file took 3 GB). Past the point where trailing data
+  /// began, the length is garbage rather than a sign of truncation.
+  private func checkInFile(_ length: Int, at offset: Int, of what: String, trailingFrom trailing: Int?) throws(DICOMError) {
     guard offset + length > bytes.count else { return }
+    if let trailing { throw StructureFindings.trailingData(from: trailing, size: bytes.count) }
     throw DICOMError(.truncated, "the file ends inside \(what) at offset \(offset): its value declares \(length) bytes, "
       + "\(Swift.max(0, bytes.count - offset)) remain")
   }
