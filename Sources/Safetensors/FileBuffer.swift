@@ -19,13 +19,15 @@ final class FileBuffer: @unchecked Sendable {
   /// The bytes read.
   var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
-  /// Reads all of `path`; throws `io` with `strerror`'s text when it cannot be opened or read.
+  /// Reads all of `path`, a regular file (opened non-blocking: a FIFO in its place is refused, not
+  /// waited on); throws `io` with `strerror`'s text when it cannot be opened or read.
   init(readingFile path: String) throws(SafetensorsError) {
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
     guard descriptor >= 0 else { throw SafetensorsError.system("cannot open \(path)") }
     defer { close(descriptor) }
     var status = stat()
     guard fstat(descriptor, &status) == 0 else { throw SafetensorsError.system("cannot stat \(path)") }
+    guard status.st_mode & S_IFMT == S_IFREG else { throw SafetensorsError(.io, "\(path) is not a regular file") }
     let size = Int(status.st_size)
     let base = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 64)
     var filled = 0

@@ -1,5 +1,6 @@
 public import Engine
 public import Foundation
+import Durable
 import Imaging
 
 /// `bundle.json`: what a model bundle is, what its parts are, and how its shortcut checks were
@@ -151,7 +152,7 @@ public struct ModelBundle {
     }
     let manifest: BundleManifest
     do {
-      manifest = try Checkpoint.decoder.decode(BundleManifest.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+      manifest = try Checkpoint.decoder.decode(BundleManifest.self, from: Data(FileContents.read(file, limit: manifestByteLimit)))
     } catch {
       throw ModelBundleError(.bundle, "not a valid bundle manifest: \(PlainErrorText.of(error))")
     }

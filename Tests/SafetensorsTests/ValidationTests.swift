@@ -233,4 +233,12 @@ struct ValidationTests {
     #expect(tensor?.code == .missingTensor)
     #expect(tensor?.tensor == "classifier.weight")
   }
+
+  @Test("a FIFO named like a weights file is refused at once, not waited on")
+  func fifo() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path("weights.safetensors")
+    #expect(mkfifo(path, 0o600) == 0)
+    #expect(throws: SafetensorsError(.io, "\(path) is not a regular file")) { _ = try SafetensorsFile(path: path) }
+  }
 }

@@ -143,18 +143,10 @@ public struct Checkpoint {
   /// The bytes of the regular file `path` (symbolic links followed), refused when it is something else
   /// (a FIFO would block the read) or larger than `limit`.
   static func readRegularFile(_ path: String, limit: Int?) throws -> Data {
-    var status = stat()
-    guard stat(path, &status) == 0 else {
-      throw EngineError.checkpoint("cannot read \(path): \(String(cString: strerror(errno)))")
-    }
-    guard status.st_mode & S_IFMT == S_IFREG else { throw EngineError.checkpoint("\(path) is not a regular file") }
-    if let limit, Int(status.st_size) > limit {
-      throw EngineError.checkpoint("\(path) holds \(status.st_size) bytes, more than the \(limit) a sidecar may have")
-    }
     do {
-      return try Data(contentsOf: URL(fileURLWithPath: path))
+      return Data(try FileContents.read(path, limit: limit))
     } catch {
-      throw EngineError.checkpoint("cannot read \(path)")
+      throw EngineError.checkpoint(error.description)
     }
   }
 
