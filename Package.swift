@@ -107,7 +107,7 @@ let package = Package(
     .testTarget(
       name: "EngineTests", dependencies: ["Engine", "Torch", "Safetensors", "Imaging", "TestSupport"], exclude: ["Fixtures"],
       swiftSettings: strictSwift),
-    .testTarget(name: "DICOMTests", dependencies: ["DICOM", "Imaging", "TestSupport"], swiftSettings: strictSwift),
+    .testTarget(name: "DICOMTests", dependencies: ["DICOM", "Imaging", "Phantoms", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: strictSwift),
     .testTarget(name: "PhantomsTests", dependencies: ["Phantoms", "Imaging", "DICOM", "PNG", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(name: "PNGTests", dependencies: ["PNG"], swiftSettings: strictSwift),

@@ -1,5 +1,6 @@
 @testable import DICOM
 import Foundation
+import Phantoms
 import Testing
 import TestSupport
 
@@ -121,6 +122,49 @@ struct HostileInputTests {
     let error = Self.decodeError(target)
     #expect(error?.code == .corrupt)
     #expect(error?.message.hasPrefix("100 bytes from offset \(size) to the end of the file are not DICOM elements") == true)
+  }
+
+  @Test("a value declaring more bytes than the file holds is truncated before DCMTK allocates them (a 3 GB malloc)")
+  func lengthPastTheEnd() throws {
+    let directory = try TemporaryDirectory()
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: try Self.source(directory)))
+    let size = bytes.count
+    // (7FE1,1010) OB, 0x70000000 bytes declared, 16 present.
+    bytes.append(contentsOf: [0xE1, 0x7F, 0x10, 0x10] + Array("OB".utf8) + [0, 0, 0, 0, 0, 0x70])
+    bytes.append(contentsOf: [UInt8](repeating: 7, count: 16))
+    let target = directory.path("long.dcm")
+    try bytes.write(to: URL(fileURLWithPath: target))
+    let error = Self.decodeError(target)
+    #expect(error == DICOMError(.truncated, "the file ends inside element (7FE1,1010) at offset \(size + 12): its value "
+      + "declares 1879048192 bytes, 16 remain"))
+
+    // The same length in trailing garbage (a tag lower than the one before) is trailing data.
+    var trailing = try Data(contentsOf: URL(fileURLWithPath: try Self.source(directory)))
+    trailing.append(contentsOf: [0x08, 0x00, 0x10, 0x10] + Array("OB".utf8) + [0, 0, 0, 0, 0, 0x70])
+    let garbage = directory.path("garbage.dcm")
+    try trailing.write(to: URL(fileURLWithPath: garbage))
+    #expect(Self.decodeError(garbage) == DICOMError(.corrupt, "12 bytes from offset \(size) to the end of the file are not "
+      + "DICOM elements (trailing data)"))
+  }
+
+  @Test("damaged JPEG-LS scan data is decoded or corrupt_pixel_data, never an abort")
+  func damagedJPEGLS() throws {
+    let directory = try TemporaryDirectory()
+    let valid = try Self.firstFragment(of: .jpegLSLossless, in: directory)
+    var generator = SplitMix64(seed: 11)
+    var outcomes: [DICOMError.Code?: Int] = [:]
+    for index in 0..<300 {
+      var damaged = valid
+      // Past the headers (the first 40 bytes), so CharLS reaches the scan with damaged data.
+      for _ in 0..<3 {
+        damaged[Int.random(in: 40..<damaged.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+      }
+      let path = try Self.withFragments([damaged], syntax: "1.2.840.10008.1.2.4.80", in: directory)
+      outcomes[Self.decodeError(path)?.code, default: 0] += 1
+      if index % 50 == 0 { try? FileManager.default.removeItem(atPath: path) }
+    }
+    #expect(Set(outcomes.keys).isSubset(of: [nil, .corruptPixelData]), "\(outcomes)")
+    #expect(outcomes[.corruptPixelData, default: 0] > 0)
   }
 
   // MARK: Codestreams against the dataset
