@@ -80,17 +80,26 @@ struct Palette {
       ? data.map(Int.init)
       : stride(from: 0, to: data.count - 1, by: 2).map { Int(data[$0]) | Int(data[$0 + 1]) << 8 }
     var table: [Int] = []
-    try expand(words, from: 0, segments: nil, into: &table, eightBit: bits == 8, depth: 0)
+    var visits = 0
+    try expand(words, from: 0, segments: nil, into: &table, visits: &visits, eightBit: bits == 8, depth: 0)
     return table.map(Float.init)
   }
 
+  /// The most segments one palette's expansion visits: indirect segments re-read others, so without a
+  /// bound eight levels of them over empty segments take 65,535^8 steps and add nothing to the table.
+  static let maximumSegmentVisits = 1 << 20
+
   private static func expand(_ words: [Int], from start: Int, segments: Int?, into table: inout [Int],
-                             eightBit: Bool, depth: Int) throws(DICOMError) {
+                             visits: inout Int, eightBit: Bool, depth: Int) throws(DICOMError) {
     guard depth < 8 else { throw DICOMError(.corrupt, "indirect palette segments nest too deeply") }
     var offset = start
     var read = 0
     while offset + 1 < words.count {
       if let segments, read == segments { return }
+      visits += 1
+      guard visits <= maximumSegmentVisits else {
+        throw DICOMError(.corrupt, "the segmented palette takes more than \(maximumSegmentVisits) segments to expand")
+      }
       let opcode = words[offset]
       let length = words[offset + 1]
       offset += 2
@@ -134,7 +143,7 @@ struct Palette {
         guard target < words.count, target != offset else {
           throw DICOMError(.corrupt, "an indirect palette segment points outside the data")
         }
-        try expand(words, from: target, segments: length, into: &table, eightBit: eightBit, depth: depth + 1)
+        try expand(words, from: target, segments: length, into: &table, visits: &visits, eightBit: eightBit, depth: depth + 1)
       default:
         throw DICOMError(.corrupt, "unknown palette segment type \(opcode)")
       }

@@ -167,6 +167,29 @@ struct HostileInputTests {
     #expect(outcomes[.corruptPixelData, default: 0] > 0)
   }
 
+  @Test("segmented palette data whose indirect segments fan out seven levels deep is refused, not expanded for days")
+  func segmentedPaletteBomb() {
+    // A discrete entry, then an indirect segment into level 0; levels 0-5 hold `fanOut` indirect segments
+    // each into the next level, level 6 `fanOut` empty discrete segments: fanOut^7 visits, no entries.
+    let fanOut = 50
+    // Each level ends with an empty segment: an indirect segment may not point right behind itself.
+    let levelSize = fanOut * 4 + 2
+    func start(_ level: Int) -> Int { 9 + level * levelSize }
+    var words = [0, 1, 7, 2, fanOut, start(0) & 0xFFFF, start(0) >> 16, 0, 0]
+    for level in 0..<6 {
+      for _ in 0..<fanOut { words += [2, fanOut, start(level + 1) & 0xFFFF, start(level + 1) >> 16] }
+      words += [0, 0]
+    }
+    for _ in 0..<fanOut { words += [0, 0] }
+    let bytes = words.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+    let clock = ContinuousClock()
+    let start = clock.now
+    #expect(throws: DICOMError(.corrupt, "the segmented palette takes more than 1048576 segments to expand")) {
+      _ = try Palette.expandSegmented(bytes, bits: 16)
+    }
+    #expect(clock.now - start < .seconds(5))
+  }
+
   // MARK: Codestreams against the dataset
 
   /// The first fragment of `variant` of the source, as DCMTK's encoder wrote it.
