@@ -33,4 +33,15 @@ struct FuzzTargetTests {
     let output = try Command.run(Self.executable, [input], environment: environment)
     #expect(output.contains("no finding (refused: not_dicom:"))
   }
+
+  @Test("the checkpoint fuzzer's leak finding, an empty sidecar (4 zero bytes), is refused on replay")
+  func emptySidecar() throws {
+    let directory = try TemporaryDirectory()
+    let environment = ProcessInfo.processInfo.environment.merging(["ISNETD_FUZZ_TARGET": "checkpoint"]) { $1 }
+    let input = directory.path("leak-empty-sidecar")
+    try Data([0, 0, 0, 0]).write(to: URL(fileURLWithPath: input))
+    let output = try Command.run(Self.executable, [input], environment: environment)
+    #expect(output.contains("no finding (refused: "), "\(output)")
+    #expect(output.contains("is not valid checkpoint metadata"), "\(output)")
+  }
 }
