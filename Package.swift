@@ -101,7 +101,8 @@ let package = Package(
 
     // libFuzzer targets for the untrusted-input readers: `scripts/fuzz.sh TARGET SECONDS`.
     .executableTarget(
-      name: "isnetd-fuzz", dependencies: ["DICOM", "Engine", "Imaging", "Safetensors", "TestSupport"], swiftSettings: strictSwift),
+      name: "isnetd-fuzz", dependencies: ["DICOM", "Engine", "Imaging", "Safetensors", "Screening", "TestSupport"],
+      swiftSettings: strictSwift),
 
     .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
     .testTarget(

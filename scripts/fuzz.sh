@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target of isnetd for SECONDS seconds:
 #
-#   scripts/fuzz.sh dicom|safetensors|checkpoint SECONDS
+#   scripts/fuzz.sh dicom|safetensors|checkpoint|bundle SECONDS
 #
 # Builds `isnetd-fuzz` with -sanitize=fuzzer,address (release, in $ISNETD_FUZZ_BUILD, .build/fuzz by default: AddressSanitizer and
 # LeakSanitizer intercept every allocation, the C libraries' too), writes the target's seeds with the
@@ -12,8 +12,8 @@
 # Exits non-zero when libFuzzer found something.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh dicom|safetensors|checkpoint SECONDS}
-seconds=${2:?usage: scripts/fuzz.sh dicom|safetensors|checkpoint SECONDS}
+target=${1:?usage: scripts/fuzz.sh dicom|safetensors|checkpoint|bundle SECONDS}
+seconds=${2:?usage: scripts/fuzz.sh dicom|safetensors|checkpoint|bundle SECONDS}
 # Swift's backtracer would catch a crash before libFuzzer saves the input that caused it.
 # A small quarantine keeps AddressSanitizer's own memory from counting against the 1 GB bar.
 export OPENBLAS_NUM_THREADS=1 ISNETD_FUZZ_TARGET=$target SWIFT_BACKTRACE=enable=no

@@ -3,12 +3,14 @@ import Engine
 import Foundation
 import Imaging
 import Safetensors
+import Screening
 import TestSupport
 
 /// libFuzzer targets for isnetd's untrusted-input readers, one binary for all, the target named by
 /// `ISNETD_FUZZ_TARGET`: `dicom` (a DICOM file, opened, its metadata read, frame 0 decoded, the result
 /// encoded as JSON), `safetensors` (a weights file parsed and every tensor read as values) and
-/// `checkpoint` (a sidecar and its weights, loaded as the model the sidecar names). A clean
+/// `checkpoint` (a sidecar and its weights, loaded as the model the sidecar names) and `bundle` (a
+/// `bundle.json` beside the shipped default bundle's checkpoints, loaded as a bundle). A clean
 /// error is the expected outcome of a hostile input; a trap, a signal, a leak, a hang or a blowup is a
 /// finding. `scripts/fuzz.sh TARGET SECONDS` builds with `-sanitize=fuzzer` and runs one.
 ///
@@ -19,6 +21,7 @@ enum FuzzTarget: String, CaseIterable {
   case dicom
   case safetensors
   case checkpoint
+  case bundle
 
   static let selected: FuzzTarget = {
     let name = ProcessInfo.processInfo.environment["ISNETD_FUZZ_TARGET"] ?? ""
@@ -37,6 +40,7 @@ enum FuzzTarget: String, CaseIterable {
     case .dicom: FuzzDICOM.run(bytes)
     case .safetensors: FuzzSafetensors.run(bytes)
     case .checkpoint: FuzzCheckpoint.run(bytes)
+    case .bundle: FuzzBundle.run(bytes)
     }
   }
 
@@ -45,6 +49,7 @@ enum FuzzTarget: String, CaseIterable {
     case .dicom: try FuzzDICOM.writeSeeds(to: folder)
     case .safetensors: try FuzzSafetensors.writeSeeds(to: folder)
     case .checkpoint: try FuzzCheckpoint.writeSeeds(to: folder)
+    case .bundle: try FuzzBundle.writeSeeds(to: folder)
     }
   }
 }
@@ -56,11 +61,8 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 }
 
 enum FuzzDICOM {
-  /// DICOM is read from a path, so each input goes to one file of this process, in memory when it can.
-  static let path: String = {
-    let folder = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-    return "\(folder)/isnetd-fuzz-\(getpid()).dcm"
-  }()
+  /// DICOM is read from a path, so each input goes to one file of this process.
+  static let path = Scratch.path("input.dcm")
 
   static func run(_ bytes: Data) -> String? {
     guard FileManager.default.createFile(atPath: path, contents: bytes) else { fatalError("cannot write \(path)") }
@@ -163,10 +165,7 @@ struct Main {
 /// A checkpoint is two files, so one input holds both: the sidecar's length (4 bytes, little endian),
 /// the sidecar, then the weights.
 enum FuzzCheckpoint {
-  static let stem: String = {
-    let folder = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-    return "\(folder)/isnetd-fuzz-\(getpid())-checkpoint"
-  }()
+  static let stem = Scratch.path("checkpoint")
 
   static func run(_ bytes: Data) -> String? {
     guard bytes.count >= 4 else { return "shorter than the sidecar length" }
@@ -217,6 +216,62 @@ enum FuzzCheckpoint {
       try FileManager.default.removeItem(atPath: checkpoint.weightsPath)
     }
   }
+}
+
+/// A bundle's manifest is the input; its checkpoints are the shipped default bundle's, linked into a
+/// bundle folder of this process (removed at exit).
+enum FuzzBundle {
+  static let folder: String = {
+    guard let source = ModelBundle.locateDefault() else { fatalError("the default model bundle was not found") }
+    let folder = Scratch.path("input.isnetd-model")
+    do {
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+      for part in BundlePart.allCases {
+        for file in ["\(part.rawValue).json", "\(part.rawValue).safetensors"] {
+          try FileManager.default.createSymbolicLink(atPath: "\(folder)/\(file)", withDestinationPath: "\(source)/\(file)")
+        }
+      }
+    } catch {
+      fatalError("cannot make \(folder): \(error)")
+    }
+    return folder
+  }()
+
+  static func run(_ bytes: Data) -> String? {
+    guard FileManager.default.createFile(atPath: "\(folder)/\(ModelBundle.manifestName)", contents: bytes) else {
+      fatalError("cannot write \(folder)")
+    }
+    do {
+      _ = try ModelBundle(path: folder)
+      return nil
+    } catch {
+      return "\(error)"
+    }
+  }
+
+  /// The shipped default bundle's manifest.
+  static func writeSeeds(to folder: String) throws {
+    guard let source = ModelBundle.locateDefault() else { throw CocoaError(.fileNoSuchFile) }
+    try FileManager.default.copyItem(atPath: "\(source)/\(ModelBundle.manifestName)", toPath: "\(folder)/bundle.json")
+  }
+}
+
+/// A folder of this process for the files the targets read inputs from, in memory when it can be
+/// (/dev/shm), removed at exit.
+enum Scratch {
+  static let folder: String = {
+    let root = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+    let folder = "\(root)/isnetd-fuzz-\(getpid())"
+    do {
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+    } catch {
+      fatalError("cannot make \(folder): \(error)")
+    }
+    atexit { try? FileManager.default.removeItem(atPath: Scratch.folder) }
+    return folder
+  }()
+
+  static func path(_ name: String) -> String { "\(folder)/\(name)" }
 }
 
 #if FUZZING

