@@ -59,7 +59,7 @@ let package = Package(
     // Synthetic chest X-ray phantoms: anatomy, findings, background markers, lung masks, and their
     // DICOM files and masks on disk.
     .target(name: "Phantoms", dependencies: ["Imaging", "DICOM", "PNG", "Durable"], swiftSettings: strictSwift),
-    .target(name: "DICOM", dependencies: ["CDCMTK", "COpenJPEG", "CCharLS", "CZlib", "Imaging"], swiftSettings: strictSwift),
+    .target(name: "DICOM", dependencies: ["CDCMTK", "COpenJPEG", "CCharLS", "CZlib", "Durable", "Imaging"], swiftSettings: strictSwift),
     .target(name: "PNG", dependencies: ["CPNG"], swiftSettings: strictSwift),
     .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strictSwift),
     .target(name: "Safetensors", dependencies: ["Durable"], swiftSettings: strictSwift),

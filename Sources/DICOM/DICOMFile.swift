@@ -1,4 +1,5 @@
 internal import CDCMTK
+import Durable
 import Foundation
 
 /// One DICOM file read by DCMTK (`DcmFileFormat`). Values longer than 4 KiB, the pixel data above
@@ -18,7 +19,7 @@ public final class DICOMFile: @unchecked Sendable {
   /// structure is checked against `limits` before DCMTK parses it.
   public init(path: String, limits: StructureLimits = StructureLimits()) throws(DICOMError) {
     cdcm_initialize()
-    let file = try RegularFile(path: path)
+    let file = try RegularFile.opened(path)
     let findings = try FileStructure.check(file, limits: limits)
     var status = CDcmStatus()
     let handle = cdcm_open(path, &status)

@@ -1,4 +1,5 @@
 internal import CZlib
+public import Durable
 
 /// The structure check every file passes before DCMTK parses it: the file meta information is read
 /// for the transfer syntax, a deflated dataset is inflated (bounded), and the dataset's elements are
@@ -59,7 +60,7 @@ enum FileStructure {
     var position = offset
     var result = Z_OK
     while result != Z_STREAM_END {
-      let available = try file.read(at: position, into: &input)
+      let available = try file.reading(at: position, into: &input)
       if available == 0 { break }  // cut short: DCMTK reports the truncation
       position += available
       var failure: DICOMError?
@@ -124,5 +125,25 @@ struct MemoryBytes: ScanBytes {
   func read(at offset: Int, count length: Int) -> [UInt8]? {
     guard offset >= 0, length >= 0, offset + length <= bytes.count else { return nil }
     return Array(bytes[offset..<offset + length])
+  }
+}
+
+extension RegularFile {
+  /// Opens `path` for decoding; a file that cannot be opened, or is no regular file, is `unreadable`.
+  public static func opened(_ path: String) throws(DICOMError) -> RegularFile {
+    do {
+      return try RegularFile(path: path)
+    } catch {
+      throw DICOMError(.unreadable, error.reason)
+    }
+  }
+
+  /// ``read(at:into:)`` with a failure as `unreadable`.
+  public func reading(at offset: Int, into bytes: inout [UInt8]) throws(DICOMError) -> Int {
+    do {
+      return try read(at: offset, into: &bytes)
+    } catch {
+      throw DICOMError(.unreadable, error.reason)
+    }
   }
 }

@@ -1,10 +1,5 @@
-#if canImport(Glibc)
+import Durable
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The whole of one file, read with `read(2)` into memory this module owns. The tensors read from the
 /// file are views of it (`Data(bytesNoCopy:)`) and keep it alive, so the file's bytes are copied once.
@@ -19,28 +14,27 @@ final class FileBuffer: @unchecked Sendable {
   /// The bytes read.
   var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
-  /// Reads all of `path`, a regular file (opened non-blocking: a FIFO in its place is refused, not
-  /// waited on); throws `io` with `strerror`'s text when it cannot be opened or read.
+  /// Reads all of `path`, a regular file (opened through ``RegularFile``: a FIFO in its place is
+  /// refused, not waited on); throws `io` with the reason when it cannot be opened or read.
   init(readingFile path: String) throws(SafetensorsError) {
-    let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-    guard descriptor >= 0 else { throw SafetensorsError.system("cannot open \(path)") }
-    defer { close(descriptor) }
-    var status = stat()
-    guard fstat(descriptor, &status) == 0 else { throw SafetensorsError.system("cannot stat \(path)") }
-    guard status.st_mode & S_IFMT == S_IFREG else { throw SafetensorsError(.io, "\(path) is not a regular file") }
-    let size = Int(status.st_size)
-    let base = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 64)
+    let file: RegularFile
+    do {
+      file = try RegularFile(path: path)
+    } catch {
+      throw error.isNotRegular ? SafetensorsError(.io, "\(path) is not a regular file") : .system("cannot open \(path)", error)
+    }
+    let base = UnsafeMutableRawPointer.allocate(byteCount: max(file.size, 1), alignment: 64)
     var filled = 0
-    while filled < size {
-      let result = read(descriptor, base + filled, size - filled)
-      if result < 0 {
-        if errno == EINTR { continue }
-        let error = SafetensorsError.system("cannot read \(path)")
+    while filled < file.size {
+      let count: Int
+      do {
+        count = try file.read(at: filled, into: base + filled, count: file.size - filled)
+      } catch {
         base.deallocate()
-        throw error
+        throw SafetensorsError.system("cannot read \(path)", error)
       }
-      if result == 0 { break }
-      filled += result
+      if count == 0 { break }
+      filled += count
     }
     self.base = base
     self.count = filled
@@ -52,9 +46,9 @@ final class FileBuffer: @unchecked Sendable {
 }
 
 extension SafetensorsError {
-  /// An `io` error: `what`, then `strerror(errno)`.
-  static func system(_ what: String) -> SafetensorsError {
-    let code = errno
+  /// An `io` error: `what`, then the system's words for the failure and its errno.
+  static func system(_ what: String, _ failure: RegularFile.Failure) -> SafetensorsError {
+    guard let code = failure.systemError else { return SafetensorsError(.io, "\(what): \(failure)") }
     return SafetensorsError(.io, "\(what): \(String(cString: strerror(code))) (errno \(code))")
   }
 }

@@ -1,4 +1,5 @@
 import Crypto
+import Durable
 public import DICOM
 import Foundation
 
@@ -25,12 +26,12 @@ public struct InputFile: Sendable, Equatable {
 
   /// Reads and hashes `path`; throws `unreadable` with the reason when it is not a readable regular file.
   public init(reading path: String) throws(DICOMError) {
-    let file = try RegularFile(path: path)
+    let file = try RegularFile.opened(path)
     var hasher = SHA256()
     var buffer = [UInt8](repeating: 0, count: 1 << 20)
     var total = 0
     while true {
-      let count = try file.read(at: total, into: &buffer)
+      let count = try file.reading(at: total, into: &buffer)
       if count == 0 { break }
       buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
       total += count
