@@ -65,7 +65,7 @@ enum FuzzDICOM {
   static let path = Scratch.path("input.dcm")
 
   static func run(_ bytes: Data) -> String? {
-    guard FileManager.default.createFile(atPath: path, contents: bytes) else { fatalError("cannot write \(path)") }
+    guard FileManager.default.createFile(atPath: path, contents: bytes) else { Scratch.environmentFailure("cannot write \(path)") }
     do {
       let file = try DICOMFile(path: path)
       let metadata = try file.metadata()
@@ -176,7 +176,7 @@ enum FuzzCheckpoint {
     let checkpoint = Checkpoint(path: stem)
     guard FileManager.default.createFile(atPath: checkpoint.metadataPath, contents: Data(sidecar)),
       FileManager.default.createFile(atPath: checkpoint.weightsPath, contents: Data(weights))
-    else { fatalError("cannot write \(stem)") }
+    else { Scratch.environmentFailure("cannot write \(stem)") }
     do {
       if try checkpoint.metadata().architecture.isSegmenter {
         _ = try checkpoint.loadSegmenter()
@@ -222,7 +222,7 @@ enum FuzzCheckpoint {
 /// bundle folder of this process (removed at exit).
 enum FuzzBundle {
   static let folder: String = {
-    guard let source = ModelBundle.locateDefault() else { fatalError("the default model bundle was not found") }
+    guard let source = ModelBundle.locateDefault() else { Scratch.environmentFailure("the default model bundle was not found") }
     let folder = Scratch.path("input.isnetd-model")
     do {
       try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
@@ -232,14 +232,14 @@ enum FuzzBundle {
         }
       }
     } catch {
-      fatalError("cannot make \(folder): \(error)")
+      Scratch.environmentFailure("cannot make \(folder): \(error)")
     }
     return folder
   }()
 
   static func run(_ bytes: Data) -> String? {
     guard FileManager.default.createFile(atPath: "\(folder)/\(ModelBundle.manifestName)", contents: bytes) else {
-      fatalError("cannot write \(folder)")
+      Scratch.environmentFailure("cannot write \(folder)")
     }
     do {
       _ = try ModelBundle(path: folder)
@@ -265,13 +265,20 @@ enum Scratch {
     do {
       try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
     } catch {
-      fatalError("cannot make \(folder): \(error)")
+      Scratch.environmentFailure("cannot make \(folder): \(error)")
     }
     atexit { try? FileManager.default.removeItem(atPath: Scratch.folder) }
     return folder
   }()
 
   static func path(_ name: String) -> String { "\(folder)/\(name)" }
+
+  /// The harness cannot run here (no scratch folder, no default bundle): exit 2 with why, which
+  /// libFuzzer does not take for a finding in the code under test.
+  static func environmentFailure(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("isnetd-fuzz: \(message)\n".utf8))
+    exit(2)
+  }
 }
 
 #if FUZZING
