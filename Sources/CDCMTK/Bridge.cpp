@@ -255,6 +255,14 @@ void cdcm_transfer_syntax(const CDcmFile *file, CDcmTransferSyntax *out) {
   }
 }
 
+bool cdcm_transfer_syntax_known(const char *uid) {
+  try {
+    return DcmXfer(uid).getXfer() != EXS_Unknown;
+  } catch (...) {
+    return false;
+  }
+}
+
 bool cdcm_is_image_sop_class(const char *uid) {
   for (int i = 0; i < numberOfDcmImageSOPClassUIDs; ++i) {
     if (dcmImageSOPClassUIDs[i] != nullptr && std::strcmp(dcmImageSOPClassUIDs[i], uid) == 0) return true;

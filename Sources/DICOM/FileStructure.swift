@@ -1,3 +1,4 @@
+internal import CDCMTK
 internal import CZlib
 public import Durable
 
@@ -15,35 +16,53 @@ enum FileStructure {
     guard bytes.read(at: 128, count: 4) == Array("DICM".utf8) else { return StructureFindings() }
     var position = 132
     var syntax = ""
-    // File meta information: group 0002, always explicit VR little endian.
+    // File meta information: group 0002, always explicit VR little endian, never nested.
     while let header = bytes.read(at: position, count: 8), header[0] == 0x02, header[1] == 0x00 {
+      let tag = Tag(0x0002, UInt16(header[2]) | UInt16(header[3]) << 8)
       let vr = String(decoding: header[4..<6], as: UTF8.self)
       let long = ["OB", "UN", "UT", "SQ", "OW", "UC", "UR"].contains(vr)
       let size = long ? 12 : 8
       guard let length = long
         ? bytes.read(at: position + 8, count: 4).map({ Int($0[0]) | Int($0[1]) << 8 | Int($0[2]) << 16 | Int($0[3]) << 24 })
-        : Int(header[6]) | Int(header[7]) << 8,
-        length != 0xFFFF_FFFF
-      else { return StructureFindings() }
-      if header[2] == 0x10, header[3] == 0x00, let value = bytes.read(at: position + size, count: Swift.min(length, 64)) {
+        : Int(header[6]) | Int(header[7]) << 8
+      else { return StructureFindings() }  // the file ends in the header: DCMTK reports the truncation
+      guard length != 0xFFFF_FFFF else { throw DICOMError(.corrupt, "file meta element \(tag) has undefined length") }
+      guard position + size + length <= bytes.count else {
+        throw DICOMError(.truncated, "the file ends inside file meta element \(tag) at offset \(position + size): its "
+          + "value declares \(length) bytes, \(Swift.max(0, bytes.count - position - size)) remain")
+      }
+      if tag == .transferSyntaxUID, let value = bytes.read(at: position + size, count: Swift.min(length, 64)) {
         syntax = String(decoding: value.prefix { $0 != 0 && $0 != 0x20 }, as: UTF8.self)
       }
       position += size + length
     }
+    let scan = StructureScan(bytes: bytes, limits: limits)
     switch syntax {
     case implicitLittleEndian:
-      return try StructureScan(bytes: bytes, limits: limits).walk(from: position, encoding: .implicitLittle)
+      return try scan.walk(from: position, encoding: .implicitLittle)
     case explicitBigEndian:
-      return try StructureScan(bytes: bytes, limits: limits)
-        .walk(from: position, encoding: .init(explicitVR: true, bigEndian: true))
+      return try scan.walk(from: position, encoding: .explicitBig)
     case deflatedExplicitLittleEndian:
       let inflated = try inflate(file, from: position, limit: limits.maximumInflatedBytes)
-      return try StructureScan(bytes: MemoryBytes(bytes: inflated), limits: limits)
-        .walk(from: 0, encoding: .init(explicitVR: true, bigEndian: false))
+      return try StructureScan(bytes: MemoryBytes(bytes: inflated), limits: limits).walk(from: 0, encoding: .explicitLittle)
+    case _ where cdcm_transfer_syntax_known(syntax):
+      // Every other transfer syntax DCMTK knows (explicit little endian, the encapsulated ones).
+      return try scan.walk(from: position, encoding: .explicitLittle)
     default:
-      return try StructureScan(bytes: bytes, limits: limits)
-        .walk(from: position, encoding: .init(explicitVR: true, bigEndian: false))
+      // A UID DCMTK does not know: it guesses the encoding from the first element, so the walk does.
+      return try scan.walk(from: position, encoding: guessedEncoding(bytes, at: position))
     }
+  }
+
+  /// The encoding DCMTK guesses for a dataset whose transfer syntax it does not know (DcmItem's
+  /// checkTransferSyntax): explicit VR when the first element's bytes 4 and 5 are a VR, big endian when
+  /// its group only makes sense read that way.
+  static func guessedEncoding(_ bytes: FileBytes, at position: Int) -> StructureScan.Encoding {
+    guard let first = bytes.read(at: position, count: 6) else { return .explicitLittle }
+    let explicit = StructureScan.isStandardVR(String(decoding: first[4..<6], as: UTF8.self))
+    let littleGroup = Int(first[0]) | Int(first[1]) << 8
+    let bigGroup = Int(first[0]) << 8 | Int(first[1])
+    return StructureScan.Encoding(explicitVR: explicit, bigEndian: littleGroup > 0x7FE0 && bigGroup <= 0x7FE0)
   }
 
   /// Inflates the raw deflate stream (RFC 1951, no zlib header) that starts at `offset`, refusing to

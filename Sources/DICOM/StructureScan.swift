@@ -49,6 +49,8 @@ struct StructureScan {
     var explicitVR: Bool
     var bigEndian: Bool
     static let implicitLittle = Encoding(explicitVR: false, bigEndian: false)
+    static let explicitLittle = Encoding(explicitVR: true, bigEndian: false)
+    static let explicitBig = Encoding(explicitVR: true, bigEndian: true)
   }
 
   /// An open sequence, item or pixel sequence on the walk's stack.
@@ -197,6 +199,9 @@ struct StructureScan {
     let size: Int
   }
 
+  /// Whether `letters` are a VR DCMTK knows.
+  static func isStandardVR(_ letters: String) -> Bool { shortVRs.contains(letters) || longVRs.contains(letters) }
+
   /// The VR (explicit VR only; "" otherwise), value length and header size of the element at `offset`.
   private func readHeader(at offset: Int, encoding: Encoding) -> Header? {
     guard encoding.explicitVR else {
@@ -205,7 +210,7 @@ struct StructureScan {
     }
     guard let pair = bytes.read(at: offset + 4, count: 2) else { return nil }
     let letters = String(decoding: pair, as: UTF8.self)
-    let vr = Self.shortVRs.contains(letters) || Self.longVRs.contains(letters) ? letters : "UN"
+    let vr = Self.isStandardVR(letters) ? letters : "UN"
     if Self.longVRs.contains(vr) {
       guard let length = read32(at: offset + 8, bigEndian: encoding.bigEndian) else { return nil }
       return Header(vr: vr, length: length, size: 12)

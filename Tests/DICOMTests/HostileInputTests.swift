@@ -97,6 +97,42 @@ struct HostileInputTests {
     #expect(bomb?.code == .tooLarge)
   }
 
+  @Test("a file meta element of undefined length or longer than the file is refused before DCMTK reads it")
+  func metaElements() throws {
+    let directory = try TemporaryDirectory()
+    let source = try Data(contentsOf: URL(fileURLWithPath: try Self.source(directory)))
+    // (0002,0001) OB put first in the file meta information, with the length given.
+    func withMetaElement(length: [UInt8], name: String) throws -> String {
+      var bytes = source
+      bytes.insert(contentsOf: [0x02, 0x00, 0x01, 0x00] + Array("OB".utf8) + [0, 0] + length, at: 132)
+      let path = directory.path(name)
+      try bytes.write(to: URL(fileURLWithPath: path))
+      return path
+    }
+    #expect(Self.decodeError(try withMetaElement(length: [0xFF, 0xFF, 0xFF, 0xFF], name: "undefined.dcm"))
+      == DICOMError(.corrupt, "file meta element (0002,0001) has undefined length"))
+    let long = Self.decodeError(try withMetaElement(length: [0xF0, 0xFF, 0xFF, 0x7F], name: "long.dcm"))
+    #expect(long?.code == .truncated)
+    #expect(long?.message.hasPrefix("the file ends inside file meta element (0002,0001) at offset 144") == true)
+  }
+
+  @Test("a transfer syntax DCMTK does not know is walked in every encoding DCMTK may guess: implicit nesting is found")
+  func unknownTransferSyntax() throws {
+    let directory = try TemporaryDirectory()
+    let implicit = directory.path("nested-implicit.dcm")
+    try DICOMFixtures.Variant.implicitLittleEndian.write(
+      from: try Self.withNesting(depth: 40, definedLength: false, in: directory), to: implicit)
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: implicit))
+    let declared = Data("1.2.840.10008.1.2\0".utf8)
+    let range = try #require(bytes.range(of: declared))
+    bytes.replaceSubrange(range, with: Data("1.2.840.99999.1.2\0".utf8))
+    let unknown = directory.path("unknown-syntax.dcm")
+    try bytes.write(to: URL(fileURLWithPath: unknown))
+    let error = Self.decodeError(unknown)
+    #expect(error?.code == .corrupt)
+    #expect(error?.message.contains("nested more than 32 levels") == true, "\(String(describing: error))")
+  }
+
   @Test("more fragments than the bound are refused by the walk, before DCMTK lists them (100,000 took 15 s)")
   func manyFragments() throws {
     let directory = try TemporaryDirectory()

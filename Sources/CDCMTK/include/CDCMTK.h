@@ -100,6 +100,9 @@ size_t cdcm_get_bytes(const CDcmItem *item, uint16_t group, uint16_t element, bo
 
 /// The transfer syntax the dataset of `file` was read in.
 void cdcm_transfer_syntax(const CDcmFile *file, CDcmTransferSyntax *out);
+/// Whether DCMTK knows `uid` as a transfer syntax (DcmXfer); for one it does not, it guesses the
+/// dataset's encoding from the data.
+bool cdcm_transfer_syntax_known(const char *uid);
 /// Whether `uid` is one of the image storage SOP classes DCMTK lists (dcmImageSOPClassUIDs).
 bool cdcm_is_image_sop_class(const char *uid);
 /// DCMTK's name of a UID ("CRImageStorage"), or NULL when it has none.
