@@ -292,6 +292,16 @@ struct HostileInputTests {
     #expect(notJPEG?.message.contains("does not start a") == true)
   }
 
+  @Test("a JPEG codestream cut in half is corrupt_pixel_data, not unsupported_transfer_syntax (DCMTK's codec refuses it)")
+  func truncatedJPEG() throws {
+    let directory = try TemporaryDirectory()
+    let whole = try Self.firstFragment(of: .jpegLossless, in: directory)
+    let half = Array(whole.prefix(whole.count / 2 & ~1))
+    let error = Self.decodeError(try Self.withFragments([half], syntax: "1.2.840.10008.1.2.4.70", in: directory))
+    #expect(error?.code == .corruptPixelData)
+    #expect(error?.message.hasPrefix("decoding frame 0: ") == true, "\(String(describing: error))")
+  }
+
   @Test("a JPEG 2000 SIZ of 60000 x 60000 in a 40 x 36 dataset is refused before OpenJPEG allocates")
   func jpeg2000Geometry() throws {
     let directory = try TemporaryDirectory()
