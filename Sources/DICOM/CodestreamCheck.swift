@@ -6,35 +6,34 @@
 enum CodestreamCheck {
   /// RLE Lossless (PS3.5 annex G): each frame is one fragment with a 64-byte header (segment count and
   /// 15 offsets), one segment per byte of each sample, and every segment decodes to one byte per pixel.
-  static func rle(fragments: [[UInt8]], module: PixelModule) throws(DICOMError) {
-    guard fragments.count == module.frames else {
-      throw DICOMError(.corruptPixelData, "RLE pixel data holds \(fragments.count) fragment(s) for \(module.frames) frame(s); "
+  /// Only frame 0 is decoded, so only its fragment, the first, is read; the count covers the rest.
+  static func rle(firstFragment fragment: [UInt8], fragmentCount: Int, module: PixelModule) throws(DICOMError) {
+    guard fragmentCount == module.frames else {
+      throw DICOMError(.corruptPixelData, "RLE pixel data holds \(fragmentCount) fragment(s) for \(module.frames) frame(s); "
         + "each frame is one fragment")
     }
     guard module.bitsAllocated >= 8 else {
       throw DICOMError(.corruptPixelData, "RLE pixel data with \(module.bitsAllocated) bits allocated; RLE encodes whole bytes")
     }
     let segmentCount = module.samplesPerPixel * module.bitsAllocated / 8
-    for (frame, fragment) in fragments.enumerated() {
-      func damaged(_ what: String) -> DICOMError { DICOMError(.corruptPixelData, "RLE frame \(frame): \(what)") }
-      guard fragment.count >= 64 else { throw damaged("the fragment holds \(fragment.count) bytes, less than its 64-byte header") }
-      let header = (0..<16).map { index in
-        (0..<4).reduce(0) { value, byte in value | Int(fragment[index * 4 + byte]) << (8 * byte) }
-      }
-      guard header[0] == segmentCount else {
-        throw damaged("the header lists \(header[0]) segment(s); \(module.samplesPerPixel) sample(s) of "
-          + "\(module.bitsAllocated) bits need \(segmentCount)")
-      }
-      let offsets = Array(header[1...segmentCount]) + [fragment.count]
-      guard offsets[0] == 64, zip(offsets, offsets.dropFirst()).allSatisfy({ $0 < $1 }) else {
-        throw damaged("segment offsets \(offsets.dropLast()) do not start at 64 and increase within the \(fragment.count)-byte fragment")
-      }
-      for segment in 0..<segmentCount {
-        let decoded = packBitsLength(fragment[offsets[segment]..<offsets[segment + 1]], needed: module.pixelCount)
-        guard decoded == module.pixelCount else {
-          throw damaged("segment \(segment) decodes to \(decoded) bytes; \(module.rows) x \(module.columns) pixels need "
-            + "\(module.pixelCount)")
-        }
+    func damaged(_ what: String) -> DICOMError { DICOMError(.corruptPixelData, "RLE frame 0: \(what)") }
+    guard fragment.count >= 64 else { throw damaged("the fragment holds \(fragment.count) bytes, less than its 64-byte header") }
+    let header = (0..<16).map { index in
+      (0..<4).reduce(0) { value, byte in value | Int(fragment[index * 4 + byte]) << (8 * byte) }
+    }
+    guard header[0] == segmentCount else {
+      throw damaged("the header lists \(header[0]) segment(s); \(module.samplesPerPixel) sample(s) of "
+        + "\(module.bitsAllocated) bits need \(segmentCount)")
+    }
+    let offsets = Array(header[1...segmentCount]) + [fragment.count]
+    guard offsets[0] == 64, zip(offsets, offsets.dropFirst()).allSatisfy({ $0 < $1 }) else {
+      throw damaged("segment offsets \(offsets.dropLast()) do not start at 64 and increase within the \(fragment.count)-byte fragment")
+    }
+    for segment in 0..<segmentCount {
+      let decoded = packBitsLength(fragment[offsets[segment]..<offsets[segment + 1]], needed: module.pixelCount)
+      guard decoded == module.pixelCount else {
+        throw damaged("segment \(segment) decodes to \(decoded) bytes; \(module.rows) x \(module.columns) pixels need "
+          + "\(module.pixelCount)")
       }
     }
   }

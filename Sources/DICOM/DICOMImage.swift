@@ -230,9 +230,7 @@ extension DICOMFile {
   private func codecFrame(module: PixelModule, syntax: TransferSyntax, items: Int) throws(DICOMError) -> StoredSamples {
     guard items >= 2 else { throw DICOMError(.corruptPixelData, "the encapsulated pixel data holds no fragment") }
     if syntax.uid == TransferSyntax.rleUID {
-      var fragments: [[UInt8]] = []
-      for index in 1..<items { fragments.append(try pixelItem(index)) }
-      try CodestreamCheck.rle(fragments: fragments, module: module)
+      try CodestreamCheck.rle(firstFragment: try pixelItem(1), fragmentCount: items - 1, module: module)
     } else {
       try CodestreamCheck.jpeg(firstFragment: try pixelItem(1), module: module, syntax: syntax.name)
     }

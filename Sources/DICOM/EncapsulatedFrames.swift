@@ -20,9 +20,11 @@ extension DICOMFile {
         fragments.append(fragment)
         position += 8 + fragment.count
       }
+    } else if items - 1 == frames {
+      fragments = [try pixelItem(1)]
     } else {
       fragments = [try pixelItem(1)]
-      for index in 2..<items where items - 1 != frames {
+      for index in 2..<items {
         let fragment = try pixelItem(index)
         if fragment.starts(with: codestreamStart) { break }
         fragments.append(fragment)
