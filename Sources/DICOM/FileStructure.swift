@@ -14,29 +14,24 @@ enum FileStructure {
     let bytes = FileBytes(file)
     // Without the Part 10 preamble DCMTK refuses the file itself (not_dicom).
     guard bytes.read(at: 128, count: 4) == Array("DICM".utf8) else { return StructureFindings() }
+    let scan = StructureScan(bytes: bytes, limits: limits)
     var position = 132
     var syntax = ""
     // File meta information: group 0002, always explicit VR little endian, never nested.
-    while let header = bytes.read(at: position, count: 8), header[0] == 0x02, header[1] == 0x00 {
-      let tag = Tag(0x0002, UInt16(header[2]) | UInt16(header[3]) << 8)
-      let vr = String(decoding: header[4..<6], as: UTF8.self)
-      let long = ["OB", "UN", "UT", "SQ", "OW", "UC", "UR"].contains(vr)
-      let size = long ? 12 : 8
-      guard let length = long
-        ? bytes.read(at: position + 8, count: 4).map({ Int($0[0]) | Int($0[1]) << 8 | Int($0[2]) << 16 | Int($0[3]) << 24 })
-        : Int(header[6]) | Int(header[7]) << 8
-      else { return StructureFindings() }  // the file ends in the header: DCMTK reports the truncation
-      guard length != 0xFFFF_FFFF else { throw DICOMError(.corrupt, "file meta element \(tag) has undefined length") }
-      guard position + size + length <= bytes.count else {
-        throw DICOMError(.truncated, "the file ends inside file meta element \(tag) at offset \(position + size): its "
-          + "value declares \(length) bytes, \(Swift.max(0, bytes.count - position - size)) remain")
+    while let tagBytes = bytes.read(at: position, count: 4), tagBytes[0] == 0x02, tagBytes[1] == 0x00,
+      let header = scan.readHeader(at: position, encoding: .explicitLittle)
+    {
+      let tag = Tag(0x0002, UInt16(tagBytes[2]) | UInt16(tagBytes[3]) << 8)
+      guard header.length != StructureScan.undefinedLength else {
+        throw DICOMError(.corrupt, "file meta element \(tag) has undefined length")
       }
-      if tag == .transferSyntaxUID, let value = bytes.read(at: position + size, count: Swift.min(length, 64)) {
+      let length = Int(header.length)
+      try scan.checkInFile(length, at: position + header.size, of: "file meta element \(tag)", trailingFrom: nil)
+      if tag == .transferSyntaxUID, let value = bytes.read(at: position + header.size, count: Swift.min(length, 64)) {
         syntax = String(decoding: value.prefix { $0 != 0 && $0 != 0x20 }, as: UTF8.self)
       }
-      position += size + length
+      position += header.size + length
     }
-    let scan = StructureScan(bytes: bytes, limits: limits)
     switch syntax {
     case implicitLittleEndian:
       return try scan.walk(from: position, encoding: .implicitLittle)

@@ -65,7 +65,7 @@ struct StructureScan {
   private static var itemTag: UInt32 { 0xFFFE_E000 }
   private static var itemDelimiter: UInt32 { 0xFFFE_E00D }
   private static var sequenceDelimiter: UInt32 { 0xFFFE_E0DD }
-  private static var undefinedLength: UInt32 { 0xFFFF_FFFF }
+  static var undefinedLength: UInt32 { 0xFFFF_FFFF }
   /// Explicit VRs whose header has two reserved bytes and a 32-bit length.
   private static let longVRs: Set<String> = ["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"]
   /// Explicit VRs with a 16-bit length. DCMTK reads any other pair of letters as UN with a 32-bit length.
@@ -171,7 +171,7 @@ struct StructureScan {
   /// A value must end within the file: DCMTK allocates what the length declares before it finds the
   /// end of the file (a 3 GB length in a 4 KB file took 3 GB). Past the point where trailing data
   /// began, the length is garbage rather than a sign of truncation.
-  private func checkInFile(_ length: Int, at offset: Int, of what: String, trailingFrom trailing: Int?) throws(DICOMError) {
+  func checkInFile(_ length: Int, at offset: Int, of what: String, trailingFrom trailing: Int?) throws(DICOMError) {
     guard offset + length > bytes.count else { return }
     if let trailing { throw StructureFindings.trailingData(from: trailing, size: bytes.count) }
     throw DICOMError(.truncated, "the file ends inside \(what) at offset \(offset): its value declares \(length) bytes, "
@@ -193,7 +193,7 @@ struct StructureScan {
     stack.append(Container(kind: .sequence, end: end, encoding: encoding))
   }
 
-  private struct Header {
+  struct Header {
     let vr: String
     let length: UInt32
     let size: Int
@@ -203,7 +203,7 @@ struct StructureScan {
   static func isStandardVR(_ letters: String) -> Bool { shortVRs.contains(letters) || longVRs.contains(letters) }
 
   /// The VR (explicit VR only; "" otherwise), value length and header size of the element at `offset`.
-  private func readHeader(at offset: Int, encoding: Encoding) -> Header? {
+  func readHeader(at offset: Int, encoding: Encoding) -> Header? {
     guard encoding.explicitVR else {
       guard let length = read32(at: offset + 4, bigEndian: encoding.bigEndian) else { return nil }
       return Header(vr: "", length: length, size: 8)
