@@ -28,6 +28,12 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
   ],
   targets: [
     // C bridges: noexcept C surfaces over C++ libraries, and system-library modules.
@@ -61,7 +67,7 @@ let package = Package(
     .target(name: "Phantoms", dependencies: ["Imaging", "DICOM", "PNG", "Durable"], swiftSettings: strictSwift),
     .target(name: "DICOM", dependencies: ["CDCMTK", "COpenJPEG", "CCharLS", "CZlib", "Durable", "Imaging"], swiftSettings: strictSwift),
     .target(name: "PNG", dependencies: ["CPNG"], swiftSettings: strictSwift),
-    .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strictSwift),
+    .target(name: "Systemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
     .target(name: "Safetensors", dependencies: ["Durable"], swiftSettings: strictSwift),
 
     // The Faster ISNet engine: layers, DenseNet, LRP-Flex, ISNet losses, training, checkpoints.
@@ -73,6 +79,22 @@ let package = Package(
       dependencies: ["Engine", "DICOM", "Imaging", "PNG", "Torch", "Safetensors", "Durable", .product(name: "Crypto", package: "swift-crypto")],
       swiftSettings: strictSwift),
 
+    // The service: configuration, inbox watcher, claim/process/finish, ledger, quarantine, metrics,
+    // and the systemd notify and journal services, over the screening pipeline.
+    .target(
+      name: "Daemon",
+      dependencies: [
+        "Screening", "Systemd", "Durable", "DICOM", "Engine",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "CoreMetrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Yams", package: "Yams"),
+      ],
+      swiftSettings: strictSwift),
+
     // Research workflows on top of the engine: the shortcut experiment and its report.
     .target(name: "Experiments", dependencies: ["Engine", "Screening", "Imaging", "PNG", "Phantoms", "Torch"], swiftSettings: strictSwift),
 
@@ -80,8 +102,9 @@ let package = Package(
     .executableTarget(
       name: "isnetd",
       dependencies: [
-        "Torch", "DICOM", "Imaging", "PNG", "Systemd", "Engine", "Screening", "Safetensors", "Phantoms", "Durable", "Experiments",
+        "Torch", "DICOM", "Imaging", "PNG", "Systemd", "Engine", "Screening", "Safetensors", "Phantoms", "Durable", "Experiments", "Daemon",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strictSwift
     ),
@@ -112,7 +135,14 @@ let package = Package(
     .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: strictSwift),
     .testTarget(name: "PhantomsTests", dependencies: ["Phantoms", "Imaging", "DICOM", "PNG", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(name: "PNGTests", dependencies: ["PNG"], swiftSettings: strictSwift),
-    .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"], swiftSettings: strictSwift),
+    .testTarget(
+      name: "SystemdTests", dependencies: ["Systemd", "TestSupport", .product(name: "Logging", package: "swift-log")],
+      swiftSettings: strictSwift),
+    .testTarget(
+      name: "DaemonTests",
+      dependencies: ["Daemon", "Screening", "Systemd", "Durable", "DICOM", "Phantoms", "TestSupport", "isnetd",
+                     .product(name: "GRDB", package: "GRDB.swift")],
+      swiftSettings: strictSwift),
     .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(
       name: "ScreeningTests",
