@@ -70,11 +70,16 @@ public struct OutputWriter {
   public let directory: String
   public var selection: OutputSelection
   public var overlay: OverlayRenderer
+  /// Whether a file that failed gets a report with its error (`isnetd classify`); the daemon
+  /// quarantines such files with a sidecar instead, so its outbox holds results only.
+  public var writesErrorReports: Bool
 
-  public init(directory: String, selection: OutputSelection = OutputSelection(), overlay: OverlayRenderer = OverlayRenderer()) {
+  public init(directory: String, selection: OutputSelection = OutputSelection(), overlay: OverlayRenderer = OverlayRenderer(),
+              writesErrorReports: Bool = true) {
     self.directory = directory
     self.selection = selection
     self.overlay = overlay
+    self.writesErrorReports = writesErrorReports
   }
 
   /// The paths of `names`' outputs that exist already in the folder.
@@ -87,6 +92,7 @@ public struct OutputWriter {
   /// Writes the outputs of `result` and its `report`; returns the report as written (its outputs and
   /// render and write times filled in).
   public func write(_ result: ScreeningResult, report: Report, names: OutputNames) throws -> Report {
+    if report.verdict == .error, !writesErrorReports { return report }
     let clock = ContinuousClock()
     var result = result
     var report = report

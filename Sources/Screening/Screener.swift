@@ -45,6 +45,15 @@ public final class Screener: @unchecked Sendable {
     self.includePatientFields = includePatientFields
   }
 
+  /// Whether a file's outputs may be written, decided by the caller before anything is written (the
+  /// daemon asks its ledger).
+  public enum Admission: Sendable {
+    /// Write them; `overwrite`: replacing outputs that exist is allowed.
+    case write(overwrite: Bool)
+    /// Write nothing; the file ends with this problem.
+    case refuse(Problem)
+  }
+
   /// One batch after intake: the names of its outputs and why some files cannot have them.
   private struct PlannedBatch: Sendable {
     let paths: [String]
@@ -55,8 +64,10 @@ public final class Screener: @unchecked Sendable {
   }
 
   /// Screens `paths` a batch at a time and calls `each` for every file, in order, on the calling
-  /// thread, once its outputs are written.
-  public func screen(_ paths: [String], each: (ScreenedFile) -> Void) {
+  /// thread, once its outputs are written. `admit`, called on the calling thread with each file's path,
+  /// output names and intake before its batch runs, may refuse a file or allow replacing its outputs;
+  /// by default existing outputs are replaced only with `overwrite`.
+  public func screen(_ paths: [String], admit: ((String, OutputNames, Intake) -> Admission)? = nil, each: (ScreenedFile) -> Void) {
     let batchSize = pipeline.options.batchSize
     let chunks = stride(from: 0, to: paths.count, by: batchSize).map { Array(paths[$0..<Swift.min($0 + batchSize, paths.count)]) }
     guard !chunks.isEmpty else { return }
@@ -74,7 +85,7 @@ public final class Screener: @unchecked Sendable {
     for index in chunks.indices {
       let intakes = nextIntake!.result()
       nextIntake = index + 1 < chunks.count ? IntakeWork(chunks[index + 1], pipeline.intake).started(on: intakeQueue) : nil
-      let batch = plan(chunks[index], intakes, inputs: inputs, stemsWritten: &stemsWritten)
+      let batch = plan(chunks[index], intakes, inputs: inputs, stemsWritten: &stemsWritten, admit: admit)
       let prepared = batch.intakes.indices.filter { batch.conflicts[$0] == nil }.compactMap { batch.intakes[$0].prepared }
       let analysed = pipeline.run(prepared)
       // One batch's outputs are written while the networks work on the next, never more.
@@ -93,7 +104,8 @@ public final class Screener: @unchecked Sendable {
 
   /// Names the outputs of a batch and refuses the files whose outputs exist, repeat another's, or are
   /// one of the run's inputs (`inputs` protects them; never replaced, even with overwrite).
-  private func plan(_ paths: [String], _ intakes: [Intake], inputs: OutputGuard, stemsWritten: inout Set<String>) -> PlannedBatch {
+  private func plan(_ paths: [String], _ intakes: [Intake], inputs: OutputGuard, stemsWritten: inout Set<String>,
+                    admit: ((String, OutputNames, Intake) -> Admission)?) -> PlannedBatch {
     var conflicts: [Int: Problem] = [:]
     var names: [OutputNames] = []
     for (index, intake) in intakes.enumerated() {
@@ -104,11 +116,14 @@ public final class Screener: @unchecked Sendable {
       }
       names.append(name)
       guard let writer else { continue }
-      if let input = name.all.map(writer.path).first(where: inputs.isProtected) {
+      let admission = admit?(paths[index], name, intake) ?? .write(overwrite: overwrite)
+      if case .refuse(let problem) = admission {
+        conflicts[index] = problem
+      } else if let input = name.all.map(writer.path).first(where: inputs.isProtected) {
         conflicts[index] = Problem(ScreeningError(.outputExists, "\(input) is an input of this run; it is never written"))
       } else if stemsWritten.contains(name.stem) {
         conflicts[index] = Problem(ScreeningError(.outputExists, "another input of this run has the same outputs (\(name.stem)): the same file or the same SOP Instance UID"))
-      } else if !overwrite, let path = writer.existing(name).first {
+      } else if case .write(overwrite: false) = admission, let path = writer.existing(name).first {
         conflicts[index] = Problem(ScreeningError(.outputExists, "\(path) exists; --force replaces it"))
       } else {
         stemsWritten.insert(name.stem)

@@ -50,6 +50,13 @@ public struct Problem: Codable, Sendable, Equatable, CustomStringConvertible {
   /// Every code a problem can carry, for schemas and documentation.
   public static let codes: [String] = DICOMError.Code.allCases.map(\.rawValue) + ScreeningError.Code.allCases.map(\.rawValue)
 
+  /// A problem with a code of another closed set (the daemon's).
+  public init(code: String, sentence: String, detail: String) {
+    self.code = code
+    self.sentence = sentence
+    self.detail = detail
+  }
+
   public init(_ error: DICOMError) {
     code = error.code.rawValue
     sentence = error.code.sentence

@@ -14,7 +14,7 @@ struct ISNetD: AsyncParsableCommand {
       """,
     version: BuildInfo.versionText,
     subcommands: [
-      SelfCheck.self, Classify.self, BundleCommand.self, Inspect.self, Explain.self, Train.self, Segment.self, TrainSegmenter.self,
+      SelfCheck.self, Serve.self, CheckConfig.self, Status.self, Classify.self, BundleCommand.self, Inspect.self, Explain.self, Train.self, Segment.self, TrainSegmenter.self,
       Synth.self, Experiment.self,
     ]
   )
