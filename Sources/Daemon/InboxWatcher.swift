@@ -21,29 +21,20 @@ public final class InboxWatcher {
 
   public let root: String
   private let descriptor: Int32
-  /// A pipe whose read end wakes `wait` when another thread calls `wake()`.
-  private let wakeRead: Int32
-  private let wakeWrite: Int32
+  /// Ends `wait` early when another thread asks (a stop or a reload).
+  private let wakeup: Wakeup
   private var folders: [Int32: String] = [:]
 
-  public init(root: String) throws(DaemonError) {
+  public init(root: String, wakeup: Wakeup) throws(DaemonError) {
     self.root = URL(fileURLWithPath: root).standardizedFileURL.path
+    self.wakeup = wakeup
     descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
     guard descriptor >= 0 else { throw .system(.watchFailed, "inotify_init1") }
-    var ends: [Int32] = [0, 0]
-    guard pipe(&ends) == 0 else { throw .system(.watchFailed, "pipe") }
-    for end in ends {
-      _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
-      _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-    }
-    (wakeRead, wakeWrite) = (ends[0], ends[1])
     try watch("")
   }
 
   deinit {
     close(descriptor)
-    close(wakeRead)
-    close(wakeWrite)
   }
 
   /// Whether a file name is one a producer is still writing or hides: never an input.
@@ -100,22 +91,14 @@ public final class InboxWatcher {
     folders[watchDescriptor] = relative
   }
 
-  /// Waits up to `timeout` for inotify events or `wake()`, then returns the events that arrived.
+  /// Waits up to `timeout` for inotify events or a wake-up, then returns the events that arrived.
   public func wait(timeout: Duration) -> [Event] {
-    var descriptors = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+    var descriptors = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: wakeup.readDescriptor, events: Int16(POLLIN), revents: 0)]
     let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
     _ = poll(&descriptors, 2, max(milliseconds, 0))
-    if descriptors[1].revents != 0 {
-      var drain = [UInt8](repeating: 0, count: 64)
-      while read(wakeRead, &drain, drain.count) > 0 {}
-    }
+    if descriptors[1].revents != 0 { wakeup.drain() }
     return readEvents()
-  }
-
-  /// Makes a `wait` in progress on another thread return now.
-  public func wake() {
-    var byte: UInt8 = 1
-    _ = write(wakeWrite, &byte, 1)
   }
 
   private func readEvents() -> [Event] {
@@ -157,6 +140,37 @@ public final class InboxWatcher {
     if mask & (UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO)) != 0 { return [.completed(path)] }
     if mask & UInt32(IN_CREATE) != 0 { return [.appeared(path)] }
     return []
+  }
+}
+
+/// A pipe that ends a `poll` on another thread: written by ``wake()``, read by the waiting thread.
+public final class Wakeup: Sendable {
+  let readDescriptor: Int32
+  private let writeDescriptor: Int32
+
+  public init() throws(DaemonError) {
+    var ends: [Int32] = [0, 0]
+    guard pipe(&ends) == 0 else { throw .system(.watchFailed, "pipe") }
+    for end in ends {
+      _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+      _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+    }
+    (readDescriptor, writeDescriptor) = (ends[0], ends[1])
+  }
+
+  deinit {
+    close(readDescriptor)
+    close(writeDescriptor)
+  }
+
+  public func wake() {
+    var byte: UInt8 = 1
+    _ = write(writeDescriptor, &byte, 1)
+  }
+
+  func drain() {
+    var bytes = [UInt8](repeating: 0, count: 64)
+    while read(readDescriptor, &bytes, bytes.count) > 0 {}
   }
 }
 

@@ -51,8 +51,7 @@ public final class ScreeningDaemon: @unchecked Sendable {
   private let logger: Logger
   private let notifier = Notifier()
   private let metrics = DaemonMetrics()
-  private let stopRequested = Atomic<Bool>(false)
-  private let reloadRequested = Atomic<Bool>(false)
+  private let controls: DaemonControls
 
   /// Claimed inputs waiting for the pipeline, oldest first.
   private var queue: [LedgerEntry] = []
@@ -72,7 +71,8 @@ public final class ScreeningDaemon: @unchecked Sendable {
   /// Opens the state directory and ledger, watches the inbox and loads the model; nothing is taken
   /// from the inbox until ``run()``. `reloadConfiguration` reads the configuration again on SIGHUP.
   public init(configuration: DaemonConfiguration, reloadConfiguration: @escaping () throws -> DaemonConfiguration,
-              logger: Logger) throws {
+              logger: Logger, controls: DaemonControls) throws {
+    self.controls = controls
     for folder in [configuration.inbox, configuration.outbox, configuration.state, configuration.workArea,
                    configuration.quarantine, configuration.archive] {
       try FileMove.makeFolder(folder)
@@ -85,7 +85,7 @@ public final class ScreeningDaemon: @unchecked Sendable {
     } catch {
       throw DaemonError(.stateFailed, "cannot open the ledger \(configuration.ledgerPath): \(error)")
     }
-    watcher = try InboxWatcher(root: configuration.inbox)
+    watcher = try InboxWatcher(root: configuration.inbox, wakeup: controls.wakeup)
     arrivals = ArrivalTracker(settle: .seconds(configuration.settleSeconds))
     self.logger = logger
     self.reloadConfiguration = reloadConfiguration
@@ -97,21 +97,6 @@ public final class ScreeningDaemon: @unchecked Sendable {
   }
 
   private var configuration: DaemonConfiguration { serving.configuration }
-
-  /// Asks the loop to stop after the batch in progress; inputs claimed but not started stay in the
-  /// work area for the next start.
-  public func requestStop() {
-    guard !stopRequested.exchange(true, ordering: .relaxed) else { return }
-    _ = try? notifier.stopping()
-    log(.stopping, "stopping after the current batch")
-    watcher.wake()
-  }
-
-  /// Asks the loop to read the configuration and model bundle again before its next batch.
-  public func requestReload() {
-    reloadRequested.store(true, ordering: .relaxed)
-    watcher.wake()
-  }
 
   /// Recovers what a previous run left, scans the backlog, tells systemd it is ready, then serves
   /// until ``requestStop()``.
@@ -126,11 +111,12 @@ public final class ScreeningDaemon: @unchecked Sendable {
     }
     try recover()
     for event in watcher.scan() { arrivals.note(event, now: clock.now) }
+    if controls.isStopRequested { return }
     _ = try? notifier.ready(status: statusLine())
     log(.started, "serving \(configuration.inbox) -> \(configuration.outbox) with model \(serving.modelVersion)",
         ["ISNETD_MODEL_VERSION": serving.modelVersion])
-    while !stopRequested.load(ordering: .relaxed) {
-      if reloadRequested.exchange(false, ordering: .relaxed) { reload() }
+    while !controls.isStopRequested {
+      if controls.takeReloadRequest() { reload() }
       let waiting = readyToProcess()
       let events = watcher.wait(timeout: waiting.isEmpty ? idleWait() : .zero)
       let now = clock.now
@@ -138,13 +124,14 @@ public final class ScreeningDaemon: @unchecked Sendable {
         if event == .overflow { rescan(now) } else { arrivals.note(event, now: now) }
       }
       if now - lastRescan >= .seconds(configuration.rescanSeconds) { rescan(now) }
-      if !stopRequested.load(ordering: .relaxed) {
+      if !controls.isStopRequested {
         for path in arrivals.ready(root: configuration.inbox, now: clock.now) { claim(path) }
       }
       let batch = readyToProcess()
-      if !batch.isEmpty, !stopRequested.load(ordering: .relaxed) { process(batch) }
+      if !batch.isEmpty, !controls.isStopRequested { process(batch) }
       heartbeat()
     }
+    log(.stopping, "stopped; \(statusLine())")
   }
 
   // MARK: - The loop's pieces
@@ -475,6 +462,7 @@ public final class ScreeningDaemon: @unchecked Sendable {
   /// once, quarantined after a second crash), finished inputs still in the work area, and files in
   /// the work area the ledger does not know.
   private func recover() throws {
+    for folder in [configuration.outbox, configuration.quarantine, configuration.archive] { removeAbandonedTemporaryFiles(in: folder) }
     for var entry in try ledger.entries(in: [.claiming]) {
       if access(workPath(entry), F_OK) == 0 { try admitClaimed(&entry) } else { try ledger.abandon(entry) }
     }
@@ -491,6 +479,18 @@ public final class ScreeningDaemon: @unchecked Sendable {
     let inWork = (try? FileManager.default.contentsOfDirectory(atPath: configuration.workArea)) ?? []
     for name in inWork.sorted() where !known.contains(name) && !name.hasPrefix(".") {
       adoptUnknown(name)
+    }
+  }
+
+  /// Removes the temporary files of atomic writes (``AtomicFile``'s `.<name>.tmp-<pid>-<random>`)
+  /// whose process is gone: a write cut short by a crash. Nothing else is touched.
+  private func removeAbandonedTemporaryFiles(in folder: String) {
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasPrefix(".") {
+      guard let marker = name.range(of: ".tmp-", options: .backwards) else { continue }
+      let parts = name[marker.upperBound...].split(separator: "-")
+      guard parts.count == 2, let processID = Int32(parts[0]), parts[1].allSatisfy({ $0.isLetter || $0.isNumber }),
+            processID != getpid(), kill(processID, 0) != 0, errno == ESRCH else { continue }
+      unlink(folder + "/" + name)
     }
   }
 
@@ -544,6 +544,36 @@ public final class ScreeningDaemon: @unchecked Sendable {
     for (name, value) in fields where !value.isEmpty { metadata[name] = "\(value)" }
     logger.log(level: level, "\(message)", metadata: metadata)
   }
+}
+
+/// How other threads steer a running daemon: a stop (SIGTERM) or a reload (SIGHUP) request, taken
+/// between batches. Made before the daemon, so a signal during start-up is not lost.
+public final class DaemonControls: Sendable {
+  private let stop = Atomic<Bool>(false)
+  private let reload = Atomic<Bool>(false)
+  let wakeup: Wakeup
+
+  public init() throws {
+    wakeup = try Wakeup()
+  }
+
+  /// Asks the loop to stop after the batch in progress (STOPPING=1 goes out now); inputs claimed but
+  /// not started stay in the work area for the next start.
+  public func requestStop() {
+    guard !stop.exchange(true, ordering: .relaxed) else { return }
+    _ = try? Notifier().stopping()
+    wakeup.wake()
+  }
+
+  /// Asks the loop to read the configuration and model bundle again before its next batch.
+  public func requestReload() {
+    reload.store(true, ordering: .relaxed)
+    wakeup.wake()
+  }
+
+  var isStopRequested: Bool { stop.load(ordering: .relaxed) }
+
+  func takeReloadRequest() -> Bool { reload.exchange(false, ordering: .relaxed) }
 }
 
 /// `<name>.error.json` beside a quarantined file: why it is there, in the closed codes reports use.

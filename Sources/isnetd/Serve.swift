@@ -59,9 +59,9 @@ struct Serve: AsyncParsableCommand {
     let resolved = try options.resolve()
     LoggingSystem.bootstrap(StreamLogHandler.standardError)
     let logger = Logger(label: "isnetd")
-    let daemon = try ScreeningDaemon(configuration: resolved.configuration, reloadConfiguration: { try options.resolve().configuration },
-                                     logger: logger)
-    try await DaemonService.serve(daemon, logger: logger)
+    let options = options
+    try await DaemonService(configuration: resolved.configuration, reloadConfiguration: { try options.resolve().configuration },
+                            logger: logger).serve()
   }
 }
 

@@ -1,0 +1,117 @@
+import Daemon
+import Foundation
+import Glibc
+import TestSupport
+
+/// The built `isnetd` executable, beside this test binary in the products folder.
+let isnetdExecutable: String = {
+  let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+  return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("isnetd").path
+}()
+
+/// A daemon's folders under a fresh temporary directory, and its configuration file.
+final class DaemonFolders {
+  let directory: TemporaryDirectory
+  var inbox: String { directory.path("inbox") }
+  var outbox: String { directory.path("outbox") }
+  var state: String { directory.path("state") }
+  var quarantine: String { state + "/quarantine" }
+  var archive: String { state + "/archive" }
+  var configPath: String { directory.path("isnetd.conf") }
+
+  /// `extra` lines are appended to the configuration (YAML). Pictures are off by default here: the
+  /// tests are about moving files, and the picture is the costliest output of a debug build.
+  init(extra: [String] = ["outputs: []"]) throws {
+    directory = try TemporaryDirectory(prefix: "isnetd-daemon")
+    try FileManager.default.createDirectory(atPath: directory.path("inbox"), withIntermediateDirectories: false)
+    try writeConfiguration(extra: extra)
+  }
+
+  func writeConfiguration(extra: [String]) throws {
+    let lines = ["inbox: \(inbox)", "outbox: \(outbox)", "state: \(state)", "settle_seconds: 0.5", "rescan_seconds: 5", "threads: 2"] + extra
+    try lines.joined(separator: "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
+  }
+
+  /// Report files in the outbox (never temporary dotfiles).
+  func reports() -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: outbox)) ?? []).filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted()
+  }
+
+  func report(_ name: String) throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: outbox + "/" + name))) as! [String: Any]
+  }
+
+  func sidecars() -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: quarantine)) ?? []).filter { $0.hasSuffix(".error.json") }.sorted()
+  }
+
+  func sidecar(_ name: String) throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: quarantine + "/" + name))) as! [String: Any]
+  }
+
+  /// Every file below `folder`, relative, dotfiles included.
+  func files(in folder: String) -> [String] {
+    (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? []).filter {
+      var isFolder: ObjCBool = false
+      return FileManager.default.fileExists(atPath: folder + "/" + $0, isDirectory: &isFolder) && !isFolder.boolValue
+    }.sorted()
+  }
+
+  func ledgerEntries() throws -> [LedgerEntry] {
+    try Ledger(path: state + "/ledger.sqlite", readOnly: true).entries(in: InputState.allCases)
+  }
+}
+
+/// `isnetd serve` in a child process, its standard error in a file.
+final class DaemonProcess {
+  let process = Process()
+  let logPath: String
+
+  init(_ folders: DaemonFolders, arguments: [String] = [], environment: [String: String] = [:]) throws {
+    logPath = folders.directory.path("daemon-\(UUID().uuidString.prefix(8)).log")
+    FileManager.default.createFile(atPath: logPath, contents: nil)
+    process.executableURL = URL(fileURLWithPath: isnetdExecutable)
+    process.arguments = ["serve", "--config", folders.configPath, "--log", "stderr"] + arguments
+    var variables = ProcessInfo.processInfo.environment
+    variables["OPENBLAS_NUM_THREADS"] = "1"
+    for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM"] { variables[name] = nil }
+    variables.merge(environment) { $1 }
+    process.environment = variables
+    let log = FileHandle(forWritingAtPath: logPath)!
+    process.standardError = log
+    process.standardOutput = log
+    try process.run()
+  }
+
+  var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+  func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+  /// Waits for the process to end; its exit status, or nil after `timeout` seconds.
+  func waitForExit(timeout: Double) -> Int32? {
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning, Date() < deadline { usleep(50_000) }
+    if process.isRunning { return nil }
+    return process.terminationStatus
+  }
+
+  /// SIGKILL, and waits for the end (a test never leaves a daemon behind).
+  func killNow() {
+    send(SIGKILL)
+    _ = waitForExit(timeout: 10)
+  }
+
+  deinit {
+    if process.isRunning { killNow() }
+  }
+}
+
+/// Polls `condition` every 50 ms for up to `timeout` seconds; whether it became true.
+func eventually(timeout: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+  let deadline = Date().addingTimeInterval(timeout)
+  repeat {
+    if try condition() { return true }
+    usleep(50_000)
+  } while Date() < deadline
+  return try condition()
+}
