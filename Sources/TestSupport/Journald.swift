@@ -40,4 +40,15 @@ public enum Journald {
       (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
     }
   }
+
+  /// Entries matching `match`, polled until at least one arrives (journald writes them asynchronously)
+  /// or five seconds pass; empty then.
+  public static func awaitEntries(matching match: String) throws -> [[String: Any]] {
+    for _ in 0..<50 {
+      let found = try entries(matching: match)
+      if !found.isEmpty { return found }
+      Thread.sleep(forTimeInterval: 0.1)
+    }
+    return []
+  }
 }

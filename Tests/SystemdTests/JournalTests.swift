@@ -16,12 +16,7 @@ struct JournalTests {
       (name: "ISNETD_TEST_MARKER", value: marker),
       (name: "isnetd_model_version", value: "test-1"),  // lower case: normalised, not dropped
     ])
-    var entries: [[String: Any]] = []
-    for _ in 0..<50 {
-      entries = try Journald.entries(matching: "ISNETD_TEST_MARKER=\(marker)")
-      if !entries.isEmpty { break }
-      Thread.sleep(forTimeInterval: 0.1)
-    }
+    let entries = try Journald.awaitEntries(matching: "ISNETD_TEST_MARKER=\(marker)")
     #expect(entries.count == 1)
     let entry = try #require(entries.first)
     #expect(entry["MESSAGE"] as? String == "isnetd journal test \(marker)")
