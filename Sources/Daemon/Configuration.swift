@@ -2,6 +2,7 @@ public import DICOM
 public import Foundation
 import Durable
 public import Screening
+public import Systemd
 import Yams
 
 /// The settings of `isnetd serve`: every key with its default, read from a YAML file operators edit
@@ -16,14 +17,6 @@ public struct DaemonConfiguration: Sendable, Equatable {
     case archive
     /// Removed (its report, hash and SOP Instance UID stay in the ledger).
     case delete
-  }
-
-  /// Where log entries go.
-  public enum LogDestination: String, Sendable, CaseIterable {
-    /// The journal when standard error is connected to it (started by systemd), else the terminal.
-    case automatic
-    case journal
-    case stderr
   }
 
   public var inbox: String
@@ -133,6 +126,9 @@ extension DaemonConfiguration {
     ]
   }()
 
+  /// Every key's name, as the file spells it (nested keys with dots).
+  public static var keyNames: [String] { keys.map(\.name) }
+
   /// Resolves the configuration from a file (nil: none), the environment and command-line values
   /// (keyed like the file, e.g. "inbox"; the option's spelling is kept for the source).
   public static func resolve(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -234,8 +230,8 @@ extension DaemonConfiguration {
                                    relevance: outputs.contains("relevance"), dicom: outputs.contains("dicom"))
     pictureSize = try values.integer("picture_size")
     acceptance = AcceptanceRules(
-      modalities: Set(try values.list("acceptance.modalities")), sopClassUIDs: Set(try values.list("acceptance.sop_class_uids")),
-      bodyParts: Set(try values.list("acceptance.body_parts")), views: Set(try values.list("acceptance.views")),
+      modalities: Set(try values.nonEmptyList("acceptance.modalities")), sopClassUIDs: Set(try values.nonEmptyList("acceptance.sop_class_uids")),
+      bodyParts: Set(try values.nonEmptyList("acceptance.body_parts")), views: Set(try values.nonEmptyList("acceptance.views")),
       acceptMissingView: try values.flag("acceptance.accept_missing_view"))
     metricsFile = try values.optionalPath("metrics_file")
     settleSeconds = try values.number("settle_seconds")
@@ -289,7 +285,7 @@ struct TypedValues {
 
   func path(_ key: String) throws(ConfigurationError) -> String {
     let value = try text(key)
-    guard value.hasPrefix("/") || !value.contains("\0") else { throw invalid(key, "not a path") }
+    guard !value.contains("\0") else { throw invalid(key, "not a path") }
     return URL(fileURLWithPath: value).standardizedFileURL.path
   }
 
@@ -329,6 +325,13 @@ struct TypedValues {
     guard case .choice(let choices) = DaemonConfiguration.keys.first(where: { $0.name == key })!.kind else { fatalError("\(key) is not a choice key") }
     guard choices.contains(value) else { throw invalid(key, "\"\(value)\" is not one of \(choices.joined(separator: ", "))") }
     return value
+  }
+
+  /// A list that must name at least one value (an empty acceptance list would screen nothing).
+  func nonEmptyList(_ key: String) throws(ConfigurationError) -> [String] {
+    let items = try list(key)
+    guard !items.isEmpty else { throw invalid(key, "lists nothing: no file would be screened") }
+    return items
   }
 
   /// A comma-separated list (a YAML sequence arrives joined); empty items are dropped.

@@ -35,9 +35,47 @@ public struct DaemonStatus: Codable, Sendable {
   public let inboxWaiting: Int
   public let lastRun: LastRun?
   public let recentErrors: [RecentError]
+  /// The latest inputs, newest first (as many as asked for).
+  public let latestInputs: [InputLine]
 
-  /// Reads the status of the state directory `state`.
-  public static func read(state: String, now: Date = Date()) throws -> DaemonStatus {
+  /// One input in a line: what became of it.
+  public struct InputLine: Codable, Sendable {
+    public let input: Int64
+    public let originalName: String
+    public let state: String
+    public let verdict: String?
+    public let prediction: String?
+    public let shortcutSuspected: Bool?
+    public let errorCode: String?
+    public let report: String?
+    public let disposal: String?
+
+    init(_ entry: LedgerEntry) {
+      input = entry.id!
+      originalName = entry.originalPath
+      state = entry.state.rawValue
+      verdict = entry.verdict
+      prediction = entry.prediction
+      shortcutSuspected = entry.shortcutSuspected
+      errorCode = entry.errorCode
+      report = entry.outputs?.split(separator: ",").last.map(String.init)
+      disposal = entry.disposal
+    }
+
+    /// "normal-pa.dcm: screened, normal, no shortcut suspected -> 1.2.3.json".
+    public var text: String {
+      var line = "\(originalName): \(verdict ?? state)"
+      if let prediction { line += ", \(prediction)" }
+      if let shortcutSuspected { line += shortcutSuspected ? ", SHORTCUT SUSPECTED" : ", no shortcut suspected" }
+      if let errorCode { line += ": \(errorCode)" }
+      if let report { line += " -> \(report)" }
+      if let disposal, disposal.hasPrefix("quarantine:") { line += " -> \(disposal.dropFirst("quarantine:".count))" }
+      return line
+    }
+  }
+
+  /// Reads the status of the state directory `state`, with its `inputs` latest inputs.
+  public static func read(state: String, inputs: Int = 0, now: Date = Date()) throws -> DaemonStatus {
     let ledgerPath = state + "/ledger.sqlite"
     guard FileManager.default.fileExists(atPath: ledgerPath) else {
       throw DaemonError(.stateFailed, "\(state) holds no ledger (ledger.sqlite): isnetd serve has not run with this state directory")
@@ -61,7 +99,8 @@ public struct DaemonStatus: Codable, Sendable {
     return DaemonStatus(
       state: state, inputs: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }), verdicts: verdicts,
       flagged: flagged, backlog: (counts[.claimed] ?? 0) + (counts[.processing] ?? 0) + (counts[.claiming] ?? 0),
-      inboxWaiting: waiting, lastRun: lastRun, recentErrors: errors)
+      inboxWaiting: waiting, lastRun: lastRun, recentErrors: errors,
+      latestInputs: try ledger.latest(limit: inputs).map { InputLine($0) })
   }
 
   public func json() throws -> Data {
@@ -94,6 +133,10 @@ public struct DaemonStatus: Codable, Sendable {
       for error in recentErrors {
         lines.append("  input \(error.input): \(error.code): \(error.message)\(error.quarantined.map { " (\($0))" } ?? "")")
       }
+    }
+    if !latestInputs.isEmpty {
+      lines.append("latest inputs:")
+      lines += latestInputs.map { "  " + $0.text }
     }
     return lines.joined(separator: "\n")
   }

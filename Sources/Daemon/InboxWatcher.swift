@@ -15,6 +15,8 @@ public final class InboxWatcher {
     case completed(String)
     /// It exists, but nothing says its writer is done.
     case appeared(String)
+    /// Its writer wrote to it again: whatever was known of it no longer holds.
+    case modified(String)
     /// Events were lost: rescan everything.
     case overflow
   }
@@ -83,7 +85,7 @@ public final class InboxWatcher {
   }
 
   private func watch(_ relative: String) throws(DaemonError) {
-    let mask = UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO) | UInt32(IN_CREATE) | UInt32(IN_DELETE_SELF)
+    let mask = UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO) | UInt32(IN_CREATE) | UInt32(IN_MODIFY) | UInt32(IN_DELETE_SELF)
       | UInt32(IN_MOVE_SELF) | UInt32(IN_ONLYDIR) | UInt32(IN_DONT_FOLLOW)
     let path = relative.isEmpty ? root : root + "/" + relative
     let watchDescriptor = inotify_add_watch(descriptor, path, mask)
@@ -139,6 +141,7 @@ public final class InboxWatcher {
     }
     if mask & (UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO)) != 0 { return [.completed(path)] }
     if mask & UInt32(IN_CREATE) != 0 { return [.appeared(path)] }
+    if mask & UInt32(IN_MODIFY) != 0 { return [.modified(path)] }
     return []
   }
 }
@@ -174,8 +177,10 @@ public final class Wakeup: Sendable {
   }
 }
 
-/// Decides when a file found in the inbox may be read: at once after a completion event, else once
-/// its size, modification and change times have stayed the same for the settle time.
+/// Decides when a file found in the inbox may be read: at once after a completion event (unless the
+/// file is empty: writers that create a file, close it and open it again to write are common), else
+/// once its size, modification and change times have stayed the same for the settle time. A write
+/// after a completion event takes the completion back.
 public struct ArrivalTracker {
   private struct Candidate {
     var completed: Bool
@@ -194,8 +199,9 @@ public struct ArrivalTracker {
 
   public mutating func note(_ event: InboxWatcher.Event, now: ContinuousClock.Instant) {
     switch event {
-    case .completed(let path): candidates[path, default: Candidate(completed: true, signature: nil, unchangedSince: now)].completed = true
+    case .completed(let path): candidates[path] = Candidate(completed: true, signature: nil, unchangedSince: now)
     case .appeared(let path): if candidates[path] == nil { candidates[path] = Candidate(completed: false, signature: nil, unchangedSince: now) }
+    case .modified(let path): candidates[path] = Candidate(completed: false, signature: nil, unchangedSince: now)
     case .overflow: break
     }
   }
@@ -208,7 +214,7 @@ public struct ArrivalTracker {
         candidates[path] = nil
         continue
       }
-      if candidate.completed || (candidate.signature == signature && now - candidate.unchangedSince >= settle && signature.isOlder(than: settle)) {
+      if (candidate.completed && signature.size > 0) || (candidate.signature == signature && now - candidate.unchangedSince >= settle && signature.isOlder(than: settle)) {
         ready.append(path)
         candidates[path] = nil
       } else if candidate.signature != signature {

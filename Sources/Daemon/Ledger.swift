@@ -212,6 +212,11 @@ public final class Ledger: Sendable {
     }
   }
 
+  /// The latest inputs, newest first.
+  public func latest(limit: Int) throws -> [LedgerEntry] {
+    try database.read { database in try LedgerEntry.order(Column("id").desc).limit(limit).fetchAll(database) }
+  }
+
   /// The latest quarantined inputs, newest first.
   public func latestErrors(limit: Int) throws -> [LedgerEntry] {
     try database.read { database in

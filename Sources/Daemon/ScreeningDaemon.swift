@@ -248,7 +248,7 @@ public final class ScreeningDaemon: @unchecked Sendable {
     }
     entry.state = .claimed
     try ledger.save(entry)
-    log(.received, "input \(entry.id!) received (\(entry.sizeBytes ?? 0) bytes)", ["ISNETD_INPUT": "\(entry.id!)"], level: .debug)
+    log(.received, "input \(entry.id!) received (\(entry.sizeBytes ?? 0) bytes)", ["ISNETD_INPUT": "\(entry.id!)"])
     queue.append(entry)
   }
 

@@ -57,7 +57,7 @@ struct Serve: AsyncParsableCommand {
   func run() async throws {
     StandardOutput.useLineBuffering()
     let resolved = try options.resolve()
-    LoggingSystem.bootstrap(StreamLogHandler.standardError)
+    LoggingSystem.bootstrap(resolved.configuration.log.handlerFactory(syslogIdentifier: "isnetd"))
     let logger = Logger(label: "isnetd")
     let options = options
     try await DaemonService(configuration: resolved.configuration, reloadConfiguration: { try options.resolve().configuration },
@@ -92,11 +92,17 @@ struct Status: ParsableCommand {
 
   @Option(help: "The daemon's state folder.")
   var state: String = "/var/lib/isnetd"
+  @Option(help: "Also list this many of the latest inputs, one line each: outcome, prediction, report.")
+  var inputs = 0
   @Flag(help: "Print JSON instead of lines.")
   var json = false
 
+  func validate() throws {
+    guard (0...100_000).contains(inputs) else { throw ValidationError("--inputs must be between 0 and 100000.") }
+  }
+
   func run() throws {
-    let status = try DaemonStatus.read(state: state)
+    let status = try DaemonStatus.read(state: state, inputs: inputs)
     print(json ? String(decoding: try status.json(), as: UTF8.self) : status.text)
   }
 }

@@ -19,16 +19,18 @@ final class DaemonFolders {
   var archive: String { state + "/archive" }
   var configPath: String { directory.path("isnetd.conf") }
 
-  /// `extra` lines are appended to the configuration (YAML). Pictures are off by default here: the
-  /// tests are about moving files, and the picture is the costliest output of a debug build.
-  init(extra: [String] = ["outputs: []"]) throws {
+  /// `settings` (YAML values by key) replace the tests' defaults. Pictures are off by default here:
+  /// the tests are about moving files, and the picture is the costliest output of a debug build.
+  init(_ settings: [String: String] = [:]) throws {
     directory = try TemporaryDirectory(prefix: "isnetd-daemon")
     try FileManager.default.createDirectory(atPath: directory.path("inbox"), withIntermediateDirectories: false)
-    try writeConfiguration(extra: extra)
+    try writeConfiguration(settings)
   }
 
-  func writeConfiguration(extra: [String]) throws {
-    let lines = ["inbox: \(inbox)", "outbox: \(outbox)", "state: \(state)", "settle_seconds: 0.5", "rescan_seconds: 5", "threads: 2"] + extra
+  func writeConfiguration(_ settings: [String: String]) throws {
+    let defaults = ["inbox": inbox, "outbox": outbox, "state": state, "outputs": "[]", "settle_seconds": "0.5",
+                    "rescan_seconds": "5", "threads": "2"]
+    let lines = defaults.merging(settings) { $1 }.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
     try lines.joined(separator: "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
   }
 
