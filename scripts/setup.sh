@@ -14,6 +14,7 @@ packages=(
   python3-venv python3-pip  # pydicom reference values for the DICOM tests (scripts/pydicom_reference.py)
   libpng-dev          # heatmap PNGs
   libsystemd-dev      # sd_notify, sd_journal_sendv
+  libsqlite3-dev      # the daemon's ledger (GRDB over SQLite)
   systemd             # journald for tests, systemd-analyze for unit checks
   pkg-config
 )
