@@ -128,7 +128,7 @@ public final class ScreeningDaemon: @unchecked Sendable {
         for path in arrivals.ready(root: configuration.inbox, now: clock.now) { claim(path) }
       }
       let batch = readyToProcess()
-      if !batch.isEmpty, !controls.isStopRequested { process(batch) }
+      if !batch.isEmpty, !controls.isStopRequested { try process(batch) }
       heartbeat()
     }
     log(.stopping, "stopped; \(statusLine())")
@@ -254,7 +254,9 @@ public final class ScreeningDaemon: @unchecked Sendable {
 
   // MARK: - Process and finish
 
-  private func process(_ batch: [LedgerEntry]) {
+  /// Screens a batch. A ledger that cannot record the start is a broken state folder: the error ends
+  /// the daemon (systemd restarts it) rather than screening what could not be recorded.
+  private func process(_ batch: [LedgerEntry]) throws {
     var byPath: [String: LedgerEntry] = [:]
     for var entry in batch {
       entry.state = .processing
@@ -262,8 +264,7 @@ public final class ScreeningDaemon: @unchecked Sendable {
       do {
         try ledger.save(entry)
       } catch {
-        logger.error("cannot record the start of input \(entry.id!): \(error)")
-        return
+        throw DaemonError(.stateFailed, "cannot record the start of input \(entry.id!) in the ledger: \(error)")
       }
       byPath[workPath(entry)] = entry
     }

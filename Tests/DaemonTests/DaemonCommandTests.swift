@@ -29,9 +29,11 @@ struct DaemonCommandTests {
     #expect(failure.output.contains("\(folders.configPath):4: unknown key batch"))
   }
 
-  @Test("status reads outcomes, verdicts, the last run and the last errors from the ledger")
+  @Test("status reads outcomes, verdicts, the last run and the last errors from the ledger; the metrics file agrees")
   func status() throws {
-    let folders = try DaemonFolders()
+    let metricsDirectory = try TemporaryDirectory(prefix: "isnetd-metrics")
+    let metricsFile = metricsDirectory.path("isnetd.prom")
+    let folders = try DaemonFolders(["metrics_file": metricsFile])
     let fixtures = try DaemonFixtures(folder: folders.directory.path(""))
     let daemon = try DaemonProcess(folders)
     try drop(fixtures.valid(5), named: "good.dcm", into: folders.inbox)
@@ -53,6 +55,12 @@ struct DaemonCommandTests {
     #expect(((json["recentErrors"] as? [[String: Any]])?.first?["code"] as? String) == "not_dicom")
     #expect((json["lastRun"] as? [String: Any])?["running"] as? Bool == false)
 
+    let metrics = try String(contentsOfFile: metricsFile, encoding: .utf8)
+    #expect(metrics.contains("isnetd_inputs_total{outcome=\"quarantined\"} 1"), "\(metrics)")
+    #expect(metrics.contains("isnetd_inputs_total{outcome=\"not_screened\"} 1"))
+    #expect(metrics.contains("isnetd_model_info{version="))
+    #expect(metrics.contains("isnetd_stage_seconds_bucket{stage=\"classify\""))
+    #expect(metrics.contains("isnetd_drop_to_report_seconds_count 2"))
     let missing = try #require(throws: Command.Failure.self) {
       try Command.run(isnetdExecutable, ["status", "--state", folders.directory.path("nowhere")])
     }
