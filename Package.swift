@@ -147,7 +147,7 @@ let package = Package(
     .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(
       name: "ScreeningTests",
-      dependencies: ["Screening", "Engine", "Imaging", "DICOM", "PNG", "Torch", "Phantoms", "Safetensors", "TestSupport"],
+      dependencies: ["Screening", "Engine", "Imaging", "DICOM", "PNG", "Torch", "Phantoms", "Safetensors", "Durable", "TestSupport"],
       swiftSettings: strictSwift),
     .testTarget(
       name: "CLITests",

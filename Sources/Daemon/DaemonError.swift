@@ -3,8 +3,8 @@ public import Screening
 
 /// A failure of the daemon's own (not the pipeline's): a closed set of codes, each with a fixed
 /// sentence, plus a detail. Codes that end an input reach its quarantine sidecar and the journal.
-public struct DaemonError: Error, Sendable, Equatable, CustomStringConvertible {
-  public enum Code: String, Sendable, CaseIterable, Codable {
+public struct DaemonError: CodedError, Sendable, Equatable, CustomStringConvertible {
+  public enum Code: String, ProblemCode, Codable {
     /// Another input with other bytes has the same SOP Instance UID and so the same outputs; the
     /// first one's stay (an instance is never silently replaced).
     case sopInstanceUIDConflict = "sop_instance_uid_conflict"
@@ -52,5 +52,5 @@ public struct DaemonError: Error, Sendable, Equatable, CustomStringConvertible {
   public var description: String { "\(code.rawValue): \(message)" }
 
   /// The problem form reports and sidecars share.
-  public var problem: Problem { Problem(code: code.rawValue, sentence: code.sentence, detail: message) }
+  public var problem: Problem { Problem(self) }
 }

@@ -12,19 +12,19 @@ public enum AtomicFile {
     let (directory, name) = split(path)
     let temporary = "\(directory)/.\(name).tmp-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
     let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions)
-    guard descriptor >= 0 else { throw .system("cannot create \(temporary)") }
+    guard descriptor >= 0 else { throw .system(.createFailed, "cannot create \(temporary)") }
     var renamed = false
     defer { if !renamed { unlink(temporary) } }
     do {
       defer { close(descriptor) }
       for piece in pieces {
-        if let failure = piece.withUnsafeBytes({ writeAll($0, to: descriptor) }) {
-          throw AtomicFileError(message: "cannot write \(temporary): \(failure)")
+        guard piece.withUnsafeBytes({ writeAll($0, to: descriptor) }) else {
+          throw .system(.writeFailed, "cannot write \(temporary)")
         }
       }
-      guard fsync(descriptor) == 0 else { throw .system("cannot fsync \(temporary)") }
+      guard fsync(descriptor) == 0 else { throw .system(.fsyncFailed, "cannot fsync \(temporary)") }
     }
-    guard rename(temporary, path) == 0 else { throw .system("cannot rename \(temporary) to \(path)") }
+    guard rename(temporary, path) == 0 else { throw .system(.renameFailed, "cannot rename \(temporary) to \(path)") }
     renamed = true
     try synchronizeDirectory(directory)
   }
@@ -40,12 +40,12 @@ public enum AtomicFile {
     defer { if !renamed { unlink(temporary) } }
     try produce(temporary)
     let descriptor = open(temporary, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { throw AtomicFileError.system("cannot open \(temporary)") }
+    guard descriptor >= 0 else { throw AtomicFileError.system(.fsyncFailed, "cannot open \(temporary) to fsync it") }
     do {
       defer { close(descriptor) }
-      guard fsync(descriptor) == 0 else { throw AtomicFileError.system("cannot fsync \(temporary)") }
+      guard fsync(descriptor) == 0 else { throw AtomicFileError.system(.fsyncFailed, "cannot fsync \(temporary)") }
     }
-    guard rename(temporary, path) == 0 else { throw AtomicFileError.system("cannot rename \(temporary) to \(path)") }
+    guard rename(temporary, path) == 0 else { throw AtomicFileError.system(.renameFailed, "cannot rename \(temporary) to \(path)") }
     renamed = true
     try synchronizeDirectory(directory)
   }
@@ -53,9 +53,9 @@ public enum AtomicFile {
   /// `fsync`s a directory, so renames and creations in it survive a crash.
   public static func synchronizeDirectory(_ directory: String) throws(AtomicFileError) {
     let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard descriptor >= 0 else { throw .system("cannot open \(directory)") }
+    guard descriptor >= 0 else { throw .system(.fsyncFailed, "cannot open \(directory) to fsync it") }
     defer { close(descriptor) }
-    guard fsync(descriptor) == 0 else { throw .system("cannot fsync \(directory)") }
+    guard fsync(descriptor) == 0 else { throw .system(.fsyncFailed, "cannot fsync \(directory)") }
   }
 
   /// Writes `data` to `path` atomically.
@@ -70,32 +70,68 @@ public enum AtomicFile {
     return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
   }
 
-  /// Writes all of `bytes`, resuming after partial writes and interruptions; returns `strerror`'s text
-  /// on failure, nil on success.
-  private static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) -> String? {
+  /// Writes all of `bytes`, resuming after partial writes and interruptions; false on failure, with
+  /// `errno` set.
+  private static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) -> Bool {
     var written = 0
     while written < bytes.count {
       let result = Glibc.write(descriptor, bytes.baseAddress! + written, bytes.count - written)
       if result < 0 {
-        let code = errno
-        if code == EINTR { continue }
-        return "\(String(cString: strerror(code))) (errno \(code))"
+        if errno == EINTR { continue }
+        return false
       }
       written += result
     }
-    return nil
+    return true
   }
 }
 
-/// An atomic write that failed, with the system's reason.
+/// An atomic write that failed: the step that failed as a code from a closed set, each with a fixed
+/// sentence, the system's error number, and a detail naming the file and the system's reason.
+///
+/// A report that could not be written says `output_failed` (``Screening/Problem/init(writing:)``), with
+/// this detail; the code says which step failed where that matters (a journal entry, a daemon's retry).
 public struct AtomicFileError: Error, Equatable, CustomStringConvertible, Sendable {
+  public enum Code: String, Sendable, CaseIterable, Codable {
+    /// The temporary file could not be created beside the target (a missing or read-only folder, no space).
+    case createFailed = "create_failed"
+    /// The temporary file could not be written (no space, an I/O error).
+    case writeFailed = "write_failed"
+    /// A file or its folder could not be opened for `fsync`, or `fsync` failed.
+    case fsyncFailed = "fsync_failed"
+    /// The finished temporary file could not be renamed over the target.
+    case renameFailed = "rename_failed"
+    /// Two paths could not be swapped with `renameat2(RENAME_EXCHANGE)`.
+    case exchangeFailed = "exchange_failed"
+
+    /// One sentence for people, fixed per code.
+    public var sentence: String {
+      switch self {
+      case .createFailed: "A temporary file could not be created beside the file to write."
+      case .writeFailed: "A temporary file could not be written."
+      case .fsyncFailed: "A file or its folder could not be flushed to disk."
+      case .renameFailed: "A finished file could not be renamed into place."
+      case .exchangeFailed: "Two paths could not be swapped in one step."
+      }
+    }
+  }
+
+  public let code: Code
+  /// The detail: what failed on which path, and the system's reason with its error number.
   public let message: String
+  /// `errno` after the failing call; nil when no call set it.
+  public let systemError: Int32?
 
-  public init(message: String) { self.message = message }
+  public init(_ code: Code, _ message: String, systemError: Int32? = nil) {
+    self.code = code
+    self.message = message
+    self.systemError = systemError
+  }
 
-  static func system(_ what: String) -> AtomicFileError {
-    let code = errno
-    return AtomicFileError(message: "\(what): \(String(cString: strerror(code))) (errno \(code))")
+  /// The error for a failed system call, from `errno`.
+  static func system(_ code: Code, _ what: String) -> AtomicFileError {
+    let number = errno
+    return AtomicFileError(code, "\(what): \(String(cString: strerror(number))) (errno \(number))", systemError: number)
   }
 
   public var description: String { message }
@@ -108,12 +144,12 @@ extension AtomicFile {
   public static func exchange(_ first: String, _ second: String) throws(AtomicFileError) {
     typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
     guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else {
-      throw AtomicFileError(message: "cannot exchange \(first) and \(second): the C library has no renameat2")
+      throw AtomicFileError(.exchangeFailed, "cannot exchange \(first) and \(second): the C library has no renameat2")
     }
     let renameAt2 = unsafeBitCast(symbol, to: RenameAt2.self)
     let renameExchange: UInt32 = 1 << 1  // RENAME_EXCHANGE in <linux/fs.h>
     guard renameAt2(AT_FDCWD, first, AT_FDCWD, second, renameExchange) == 0 else {
-      throw .system("cannot exchange \(first) and \(second)")
+      throw .system(.exchangeFailed, "cannot exchange \(first) and \(second)")
     }
   }
 }

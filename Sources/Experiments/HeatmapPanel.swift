@@ -18,7 +18,7 @@ public struct HeatmapPanel {
 
   /// `images` are [1, C, H, W] model inputs in [0, 1].
   public func render(images: [Tensor]) throws -> PNGImage {
-    guard let first = images.first else { throw DatasetError("no images to draw") }
+    guard let first = images.first else { throw EngineError.invalidInput("a heatmap panel needs at least one image") }
     let (height, width) = (first.shape[2], first.shape[3])
     let header = 14
     let columns = models.count + 1

@@ -77,7 +77,7 @@ public struct ShortcutExperiment {
                   events: (Variant, TrainingEvent) -> Void,
                   shouldStop: () -> Bool) throws -> (results: [VariantResult], models: [TrainedModel]) {
     guard let training = datasets[Self.trainingSplit], let validation = datasets[Self.validationSplit] else {
-      throw DatasetError("the experiment needs \(Self.trainingSplit)/ and \(Self.validationSplit)/ splits")
+      throw DatasetError(.splitMissing, "the experiment needs \(Self.trainingSplit)/ and \(Self.validationSplit)/ splits")
     }
     var results: [VariantResult] = []
     var models: [TrainedModel] = []
@@ -86,7 +86,10 @@ public struct ShortcutExperiment {
       let (model, result) = try Trainer(configuration: configuration.training(for: variant), classNames: classNames).train(
         makeModel: { try DenseNet(architecture) }, training: training, validation: validation,
         events: { events(variant, $0) }, shouldStop: shouldStop)
-      guard let best = result.best, !result.stoppedEarly else { throw DatasetError("the experiment was stopped") }
+      // Training has a best epoch unless a stop came before the first one ended.
+      guard !result.stoppedEarly, let best = result.best else {
+        throw StopRequested("while training the \(variant.rawValue) variant, before any results")
+      }
       let evaluator = Evaluator(classNames: classNames, batchSize: configuration.training.batchSize)
       var tests: [String: TestResult] = [:]
       for split in Self.testSplits {

@@ -28,7 +28,7 @@ public struct LabeledFolder: Sendable {
     let manager = FileManager.default
     var isDirectory: ObjCBool = false
     guard manager.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
-      throw DatasetError("\(root) is not a folder")
+      throw DatasetError(.notAFolder, "\(root) is not a folder")
     }
     let folders = try manager.contentsOfDirectory(atPath: root).filter { name in
       var folder: ObjCBool = false
@@ -36,8 +36,8 @@ public struct LabeledFolder: Sendable {
     }.sorted()
     let names = classNames ?? folders
     let absent = names.filter { !folders.contains($0) }
-    guard absent.isEmpty else { throw DatasetError("\(root) has no class folder \(absent.joined(separator: ", "))") }
-    guard names.count >= 2 else { throw DatasetError("\(root) needs at least two class folders, found \(names.count)") }
+    guard absent.isEmpty else { throw DatasetError(.classFolderMissing, "\(root) has no class folder \(absent.joined(separator: ", "))") }
+    guard names.count >= 2 else { throw DatasetError(.tooFewClasses, "\(root) needs at least two class folders, found \(names.count)") }
     var items: [Item] = []
     for (label, name) in names.enumerated() {
       let folder = "\(root)/\(name)"
@@ -49,7 +49,7 @@ public struct LabeledFolder: Sendable {
         items.append(Item(imagePath: "\(folder)/\(file)", maskPath: fileSet.contains(mask) ? "\(folder)/\(mask)" : nil, label: label))
       }
     }
-    guard !items.isEmpty else { throw DatasetError("\(root) holds no images") }
+    guard !items.isEmpty else { throw DatasetError(.noImages, "\(root) holds no images") }
     self.root = root
     self.classNames = names
     self.items = items
@@ -89,7 +89,7 @@ public struct LabeledFolder: Sendable {
           summary.rejectedPseudoMasks[item.imagePath] = segmentation.reasons
         }
       } else if !allowMissingMasks {
-        throw DatasetError("\(item.imagePath) has no lung mask (\(item.imagePath.replacingOccurrences(of: ".dcm", with: "")).mask.png)")
+        throw DatasetError(.lungMaskMissing, "\(item.imagePath) has no lung mask (\(item.imagePath.replacingOccurrences(of: ".dcm", with: "")).mask.png)")
       }
       if mask == nil && allowMissingMasks {
         mask = [Float](repeating: 1, count: input.width * input.height)
@@ -155,7 +155,7 @@ public struct LungMask: Sendable, Equatable {
   /// the mask value under its centre (nearest neighbour keeps it binary); padding is background.
   public func letterboxed(by geometry: LetterboxGeometry) throws -> [Float] {
     guard image.width == geometry.sourceWidth, image.height == geometry.sourceHeight else {
-      throw DatasetError("the mask is \(image.width)x\(image.height), its image \(geometry.sourceWidth)x\(geometry.sourceHeight)")
+      throw DatasetError(.lungMaskMismatch, "the mask is \(image.width)x\(image.height), its image \(geometry.sourceWidth)x\(geometry.sourceHeight)")
     }
     var values = [Float](repeating: 0, count: geometry.targetWidth * geometry.targetHeight)
     for y in 0..<geometry.targetHeight {
@@ -170,11 +170,48 @@ public struct LungMask: Sendable, Equatable {
   }
 }
 
-/// A problem with labelled data on disk.
-public struct DatasetError: Error, CustomStringConvertible, Equatable {
+/// A problem with labelled data on disk (docs/data-layout.md): a code from a closed set, each with a
+/// fixed sentence, plus a detail naming the folder or file.
+public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
+  public enum Code: String, Sendable, CaseIterable, Codable {
+    /// The dataset's root (or a split) is missing or is not a folder.
+    case notAFolder = "dataset_not_a_folder"
+    /// A class folder that was asked for (another split's classes) is missing.
+    case classFolderMissing = "dataset_class_folder_missing"
+    /// Fewer than two class folders.
+    case tooFewClasses = "dataset_too_few_classes"
+    /// The class folders hold no images.
+    case noImages = "dataset_no_images"
+    /// A split that the command needs (train/, validation/) is missing.
+    case splitMissing = "dataset_split_missing"
+    /// An image has no `<name>.mask.png`, and training needs one.
+    case lungMaskMissing = "dataset_lung_mask_missing"
+    /// A lung mask's size differs from its image's.
+    case lungMaskMismatch = "dataset_lung_mask_mismatch"
+
+    /// One sentence for people, fixed per code.
+    public var sentence: String {
+      switch self {
+      case .notAFolder: "The dataset folder is missing or is not a folder."
+      case .classFolderMissing: "A class folder of the dataset is missing."
+      case .tooFewClasses: "The dataset has fewer than two class folders."
+      case .noImages: "The dataset holds no images."
+      case .splitMissing: "A split the command needs is missing from the dataset."
+      case .lungMaskMissing: "An image of the dataset has no lung mask."
+      case .lungMaskMismatch: "A lung mask's size differs from its image's."
+      }
+    }
+  }
+
+  public let code: Code
+  /// The detail, naming the folder or file.
   public let message: String
 
-  public init(_ message: String) { self.message = message }
+  public init(_ code: Code, _ message: String) {
+    self.code = code
+    self.message = message
+  }
 
+  /// The detail alone: it names the folder or file and reads as a sentence on the terminal.
   public var description: String { message }
 }

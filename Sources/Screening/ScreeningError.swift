@@ -1,9 +1,3 @@
-public import DICOM
-import Durable
-import Engine
-import PNG
-import Torch
-
 /// Why screening one image failed after its file was read: a closed set of codes, each with a fixed
 /// sentence, plus a detail. Failures of the file itself are ``DICOMError``s; both reach reports,
 /// terminals and (later) quarantine sidecars as a ``Problem``.
@@ -38,63 +32,4 @@ public struct ScreeningError: Error, Equatable, Sendable, CustomStringConvertibl
   }
 
   public var description: String { "\(code.rawValue): \(message)" }
-}
-
-/// A failure or a refusal in the form reports, terminals and logs share: a code from a closed set
-/// (``DICOMError/Code`` or ``ScreeningError/Code``), its fixed sentence, and the detail.
-public struct Problem: Codable, Sendable, Equatable, CustomStringConvertible {
-  public let code: String
-  public let sentence: String
-  public let detail: String
-
-  /// Every code a problem can carry, for schemas and documentation.
-  public static let codes: [String] = DICOMError.Code.allCases.map(\.rawValue) + ScreeningError.Code.allCases.map(\.rawValue)
-
-  /// A problem with a code of another closed set (the daemon's).
-  public init(code: String, sentence: String, detail: String) {
-    self.code = code
-    self.sentence = sentence
-    self.detail = detail
-  }
-
-  public init(_ error: DICOMError) {
-    code = error.code.rawValue
-    sentence = error.code.sentence
-    detail = error.message
-  }
-
-  public init(_ error: ScreeningError) {
-    code = error.code.rawValue
-    sentence = error.code.sentence
-    detail = error.message
-  }
-
-  /// The problem an error thrown while screening stands for: a library's failure inside a network is
-  /// `model_failed`, one while writing is `output_failed`.
-  public init(screening error: any Error) {
-    switch error {
-    case let error as DICOMError: self.init(error)
-    case let error as ScreeningError: self.init(error)
-    case let error as AtomicFileError: self.init(ScreeningError(.outputFailed, error.message))
-    case let error as PNGError: self.init(ScreeningError(.outputFailed, error.message))
-    case let error as TorchError: self.init(ScreeningError(.modelFailed, error.description))
-    case let error as EngineError: self.init(ScreeningError(.modelFailed, error.description))
-    default: self.init(ScreeningError(.modelFailed, String(describing: error)))
-    }
-  }
-
-  /// The problem an error thrown while writing outputs stands for: `output_failed` with its reason.
-  public init(writing error: any Error) {
-    switch error {
-    case let error as ScreeningError: self.init(error)
-    case let error as AtomicFileError: self.init(ScreeningError(.outputFailed, error.message))
-    default: self.init(ScreeningError(.outputFailed, String(describing: error)))
-    }
-  }
-
-  /// Whether the file was fine but is not for this model (an acceptance rule), rather than a failure.
-  public var isNotScreened: Bool { DICOMError.Code(rawValue: code)?.isNotScreened ?? false }
-
-  /// "code: sentence detail".
-  public var description: String { detail.isEmpty ? "\(code): \(sentence)" : "\(code): \(sentence) \(detail)" }
 }

@@ -57,32 +57,62 @@ public final class TemporaryDirectory: @unchecked Sendable {
 }
 
 extension Command {
-  /// What a command printed and how it ended after `interruptAfterFile`.
+  /// What a command printed and how it ended after an interrupt.
   public struct Interrupted {
-    public let fileAppeared: Bool
+    /// Whether the awaited condition held before the timeout.
+    public let becameReady: Bool
     public let status: Int32
+    /// Standard output.
     public let output: String
+    /// Standard error.
+    public let errors: String
   }
 
   /// Starts `executable`, waits (at most `timeout` seconds) until `path` exists, sends SIGINT and
   /// waits for the process to exit: how a test checks that a long command stops cleanly.
   public static func interruptAfterFile(_ path: String, executable: String, _ arguments: [String],
                                         timeout: TimeInterval = 120) throws -> Interrupted {
+    try interrupt(executable, arguments, timeout: timeout) { _ in FileManager.default.fileExists(atPath: path) }
+  }
+
+  /// Starts `executable`, waits (at most `timeout` seconds) until it has installed a SIGINT handler
+  /// (a caught signal never survives `exec`, so /proc/PID/status's SigCgt shows the program's own), sends
+  /// SIGINT and waits for the process to exit: how a test stops a command at the start of its long work.
+  public static func interruptOnceHandled(executable: String, _ arguments: [String],
+                                          timeout: TimeInterval = 120) throws -> Interrupted {
+    try interrupt(executable, arguments, timeout: timeout) { process in
+      guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+            let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+      else { return false }
+      return mask & (1 << (UInt64(SIGINT) - 1)) != 0
+    }
+  }
+
+  /// Output goes to files, not pipes: a command that prints more than a pipe holds before the signal
+  /// would block on its write and never exit.
+  private static func interrupt(_ executable: String, _ arguments: [String], timeout: TimeInterval,
+                                when ready: (Process) -> Bool) throws -> Interrupted {
+    let directory = try TemporaryDirectory(prefix: "isnetd-interrupted")
+    let (outputPath, errorsPath) = (directory.path("stdout"), directory.path("stderr"))
+    for path in [outputPath, errorsPath] {
+      try Data().write(to: URL(fileURLWithPath: path))
+    }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
+    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorsPath))
     try process.run()
     let deadline = Date().addingTimeInterval(timeout)
-    while !FileManager.default.fileExists(atPath: path), Date() < deadline, process.isRunning {
-      Thread.sleep(forTimeInterval: 0.2)
+    while !ready(process), Date() < deadline, process.isRunning {
+      Thread.sleep(forTimeInterval: 0.05)
     }
-    let appeared = FileManager.default.fileExists(atPath: path)
+    let becameReady = ready(process)
     process.interrupt()
     process.waitUntilExit()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    return Interrupted(fileAppeared: appeared, status: process.terminationStatus, output: output)
+    return Interrupted(becameReady: becameReady, status: process.terminationStatus,
+                       output: try String(contentsOfFile: outputPath, encoding: .utf8),
+                       errors: try String(contentsOfFile: errorsPath, encoding: .utf8))
   }
 }

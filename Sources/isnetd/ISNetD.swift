@@ -29,6 +29,10 @@ struct ISNetD: AsyncParsableCommand {
       } else {
         try command.run()
       }
+    } catch let stop as StopRequested {
+      // A stop request is not a failure: it ends with the interrupt status, whatever work it cut short.
+      FileHandle.standardError.write(Data("\(stop)\n".utf8))
+      Foundation.exit(130)
     } catch {
       let code = exitCode(for: error)
       if code == .validationFailure {

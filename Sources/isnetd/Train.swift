@@ -94,12 +94,11 @@ struct Train: ParsableCommand {
                                    validationLosses: record.validationLosses, history: [record])))
       })
     guard let best = result.best else {
-      print("stopped before the first epoch finished; nothing written")
-      throw ExitCode(130)
+      throw StopRequested("before the first epoch finished; nothing written")
     }
     print(String(format: "best epoch %d: validation loss %.4f, accuracy %.3f, macro F1 %.3f; wrote %@ (not for clinical use)",
                  best.epoch, best.validationLosses.total, best.validation.accuracy, best.validation.macroF1, checkpoint.weightsPath))
-    if result.stoppedEarly { throw ExitCode(130) }
+    if result.stoppedEarly { throw StopRequested("training ended early; the best epoch so far is kept") }
   }
 
   private func load(_ folder: LabeledFolder, _ name: String, _ loader: InputLoader,

@@ -116,13 +116,12 @@ struct TrainSegmenter: ParsableCommand {
                                              history: history)))
       })
     guard let best = result.best else {
-      print("stopped before the first epoch finished; nothing written")
-      throw ExitCode(130)
+      throw StopRequested("before the first epoch finished; nothing written")
     }
     print(String(format: "best epoch %d: validation Dice mean %.4f, median %.4f, minimum %.4f; wrote %@ (not for clinical use)",
                  best.epoch, best.validation.meanDice, best.validation.medianDice, best.validation.minimumDice,
                  checkpoint.weightsPath))
-    if result.stoppedEarly { throw ExitCode(130) }
+    if result.stoppedEarly { throw StopRequested("training ended early; the best epoch so far is kept") }
   }
 }
 

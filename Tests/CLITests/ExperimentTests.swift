@@ -64,4 +64,21 @@ struct ExperimentTests {
     #expect(chart.width > 100 && chart.height > 100)
     #expect(heatmaps.width == 3 * (48 + 4) && heatmaps.height > 3 * 48)  // input, plain, Selective; 3 images
   }
+
+  @Test("SIGINT during training is reported as stopped, not as a data error: exit 130, no results written")
+  func interrupt() throws {
+    let directory = try TemporaryDirectory()
+    let data = directory.path("data")
+    let out = directory.path("report")
+    _ = try Command.run(isnetdExecutable, ["synth", "--out", data, "--seed", "5", "--size", "48", "--counts", "train=16,validation=4"])
+    let run = try Command.interruptOnceHandled(executable: isnetdExecutable, [
+      "experiment", "--data", data, "--out", out, "--variants", "plain", "--size", "48", "--epochs", "500",
+      "--batch-size", "2", "--threads", "1",
+    ])
+    #expect(run.becameReady)
+    #expect(run.status == 130)
+    #expect(run.errors.contains("stopped: while training the plain variant, before any results"), "\(run.errors)")
+    #expect(!run.errors.contains("Error"))
+    #expect(!FileManager.default.fileExists(atPath: "\(out)/results.json"))
+  }
 }

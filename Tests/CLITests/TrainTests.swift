@@ -66,11 +66,28 @@ struct TrainTests {
     let run = try Command.interruptAfterFile(out + ".json", executable: isnetdExecutable, [
       "train", "--data", data, "--out", out, "--size", "64", "--epochs", "500", "--batch-size", "4",
       "--tune-cut-epochs", "0", "--threads", "1"])
-    #expect(run.fileAppeared)
+    #expect(run.becameReady)
     #expect(run.status == 130)
     let output = run.output
     #expect(output.contains("stopped during epoch"))
     #expect(output.contains("best epoch"))
+    #expect(run.errors.contains("stopped: training ended early; the best epoch so far is kept"))
     _ = try Checkpoint(path: out).loadClassifier()
+  }
+
+  @Test("SIGINT before the first epoch ends is reported as stopped, not as an error, exits 130 and writes nothing")
+  func interruptBeforeFirstEpoch() throws {
+    let directory = try TemporaryDirectory()
+    let data = directory.path("data")
+    try LabeledDataFixtures.write(root: data, classes: ["normal", "pneumonia"], perClass: ["train": 16, "validation": 2])
+    let out = directory.path("model")
+    let run = try Command.interruptOnceHandled(executable: isnetdExecutable, [
+      "train", "--data", data, "--out", out, "--size", "64", "--epochs", "500", "--batch-size", "2",
+      "--tune-cut-epochs", "0", "--threads", "1"])
+    #expect(run.becameReady)
+    #expect(run.status == 130)
+    #expect(run.errors.contains("stopped: before the first epoch finished; nothing written"), "\(run.errors)")
+    #expect(!run.errors.contains("Error"))
+    #expect(!FileManager.default.fileExists(atPath: out + ".json"))
   }
 }

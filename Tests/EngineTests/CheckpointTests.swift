@@ -62,6 +62,7 @@ struct CheckpointTests {
     try bytes.write(to: URL(fileURLWithPath: checkpoint.weightsPath))
     let error = #expect(throws: EngineError.self) { try checkpoint.loadClassifier() }
     #expect(error?.description.contains("does not match its sidecar") == true)
+    #expect(error?.code == .checkpointInvalid)
   }
 
   @Test("DenseNet-121's state matches torchvision's densenet121 state dict entry for entry: names, order, shapes, dtypes")

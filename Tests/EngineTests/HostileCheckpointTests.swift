@@ -163,7 +163,8 @@ struct HostileCheckpointTests {
     _ = try Self.segmenter(in: directory).loadSegmenter()
     let fifo = Checkpoint(path: directory.path("fifo"))
     #expect(mkfifo(fifo.metadataPath, 0o600) == 0)
-    #expect(throws: EngineError.checkpoint("\(fifo.metadataPath) is not a regular file")) { _ = try fifo.metadata() }
+    let error = #expect(throws: EngineError.checkpointUnreadable("\(fifo.metadataPath) is not a regular file")) { _ = try fifo.metadata() }
+    #expect(error?.code == .checkpointUnreadable)
   }
 
   @Test("a DenseNet or U-Net configuration too large to build is refused by the builder without an overflow trap")

@@ -146,7 +146,7 @@ public struct Checkpoint {
     do {
       return Data(try FileContents.read(path, limit: limit))
     } catch {
-      throw EngineError.checkpoint(error.description)
+      throw EngineError.checkpointUnreadable(error.description)
     }
   }
 
