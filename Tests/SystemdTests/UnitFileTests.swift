@@ -62,6 +62,14 @@ struct UnitFileTests {
         #expect(FileManager.default.isExecutableFile(atPath: root.url.path + path), "\(unit) runs \(path)")
       }
     }
+    // The configuration goes to /etc/isnetd/isnetd.conf when the repository ships one.
+    let shippedConfig = repositoryRoot.appendingPathComponent("systemd/isnetd.conf").path
+    let installedConfig = root.url.path + "/etc/isnetd/isnetd.conf"
+    if FileManager.default.fileExists(atPath: shippedConfig) {
+      #expect(FileManager.default.contents(atPath: installedConfig) == FileManager.default.contents(atPath: shippedConfig))
+    } else {
+      #expect(!FileManager.default.fileExists(atPath: installedConfig))
+    }
     // --enable: wanted by multi-user.target.
     for unit in Self.units {
       let link = root.url.path + "/etc/systemd/system/multi-user.target.wants/\(unit)"
