@@ -130,6 +130,8 @@ def main():
                     sys.exit("no report for " + path)
                 latencies.append(time.monotonic() - start)
                 time.sleep(0.2)
+            with open("/proc/%d/status" % daemon.pid) as status:
+                peak_mib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
         finally:
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(timeout=120)
@@ -157,6 +159,7 @@ def main():
         print("classify at batch 1: %.0f ms per file (report total_ms, median of %d); a whole classify process on one file %.0f ms"
               % (one * 1000, len(per_file), statistics.median(process_seconds) * 1000))
         print("serve p50 / classify per file: %.3f" % (p50 / one))
+        print("daemon peak resident memory: %.0f MiB" % peak_mib)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
