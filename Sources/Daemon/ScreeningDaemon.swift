@@ -38,8 +38,8 @@ struct Serving {
 /// a sidecar), recording every step in the ledger first so a crash at any moment is finished exactly
 /// once at the next start. docs/operations.md describes the life of an input.
 ///
-/// Everything runs on one thread (``run()``), the networks included; ``requestStop()`` and
-/// ``requestReload()`` may be called from any thread and take effect between batches.
+/// Everything runs on one thread (``run()``), the networks included; its ``DaemonControls`` may ask
+/// for a stop or a reload from any thread, which takes effect between batches.
 public final class ScreeningDaemon: @unchecked Sendable {
   // @unchecked Sendable: all mutable state is touched only by the thread inside run(); the flags other
   // threads set are atomics, and `watcher.wake()` writes to a pipe.
@@ -99,7 +99,7 @@ public final class ScreeningDaemon: @unchecked Sendable {
   private var configuration: DaemonConfiguration { serving.configuration }
 
   /// Recovers what a previous run left, scans the backlog, tells systemd it is ready, then serves
-  /// until ``requestStop()``.
+  /// until its controls ask it to stop (``DaemonControls/requestStop()``).
   public func run() throws {
     currentRun = try ledger.startRun(RunRecord(processID: getpid(), isnetdVersion: isnetdVersion, modelVersion: serving.modelVersion,
                                         inbox: configuration.inbox, startedAt: Date()))

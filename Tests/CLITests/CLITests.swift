@@ -3,10 +3,7 @@ import Testing
 import TestSupport
 
 /// The built `isnetd` executable, beside this test binary in the products folder.
-let isnetdExecutable: String = {
-  let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-  return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("isnetd").path
-}()
+let isnetdExecutable = BuildProducts.executable("isnetd")
 
 @Suite("isnetd command line")
 struct CLITests {

@@ -42,8 +42,7 @@ struct DaemonCommandTests {
     #expect(eventually(timeout: 120) { folders.reports().count == 2 && folders.sidecars().count == 1 })
     let running = try Command.run(isnetdExecutable, ["status", "--state", folders.state, "--inputs", "3"])
     #expect(running.hasPrefix("running: pid \(daemon.process.processIdentifier)"), "\(running)")
-    daemon.send(SIGTERM)
-    #expect(daemon.waitForExit(timeout: 60) == 0)
+    #expect(daemon.stop() == 0)
     let text = try Command.run(isnetdExecutable, ["status", "--state", folders.state, "--inputs", "3"])
     #expect(text.hasPrefix("not running: last run (pid \(daemon.process.processIdentifier))"), "\(text)")
     #expect(text.contains("inputs: 1 reported, 1 not screened, 1 quarantined, 0 duplicate, 0 claimed, 0 processing"))
@@ -65,5 +64,40 @@ struct DaemonCommandTests {
       try Command.run(isnetdExecutable, ["status", "--state", folders.directory.path("nowhere")])
     }
     #expect(missing.output.contains("holds no ledger"))
+  }
+}
+
+@Suite("docs/operations.md runs as written")
+struct OperationsDocumentTests {
+  @Test("every isnetd command of docs/operations.md, with its folders moved under a scratch root")
+  func commands() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    let scratch = try TemporaryDirectory(prefix: "isnetd-operations")
+    let text = try String(contentsOfFile: root + "/docs/operations.md", encoding: .utf8)
+    // The documented paths, moved: the configuration is the shipped one with its folders moved too.
+    func moved(_ line: String) -> String {
+      line.replacingOccurrences(of: "/etc/isnetd/isnetd.conf", with: scratch.path("isnetd.conf"))
+        .replacingOccurrences(of: "/srv/isnetd", with: scratch.path("srv"))
+        .replacingOccurrences(of: "/var/lib/isnetd", with: scratch.path("state"))
+    }
+    let shipped = try String(contentsOfFile: root + "/systemd/isnetd.conf", encoding: .utf8)
+    try moved(shipped).write(toFile: scratch.path("isnetd.conf"), atomically: true, encoding: .utf8)
+    try FileManager.default.createDirectory(atPath: scratch.path("srv"), withIntermediateDirectories: false)
+    let commands = text.split(separator: "\n").filter { $0.hasPrefix("isnetd ") }.map { moved(String($0)) }
+    #expect(commands.count == 4, "\(commands)")
+    for command in commands {
+      var arguments = command.split(separator: " ").dropFirst().map(String.init)
+      if arguments.first == "serve" {
+        // The daemon runs until SIGTERM: start it, wait until it serves, stop it.
+        arguments += ["--log", "stderr"]
+        let log = scratch.path("serve.log")
+        let daemon = try BackgroundProcess(isnetdExecutable, arguments, logPath: log)
+        #expect(eventually(timeout: 60) { daemon.log.contains("serving ") }, "\(daemon.log)")
+        #expect(daemon.stop() == 0)
+      } else {
+        let output = try Command.run(isnetdExecutable, arguments)
+        #expect(!output.isEmpty, "\(command)")
+      }
+    }
   }
 }

@@ -4,10 +4,7 @@ import Glibc
 import TestSupport
 
 /// The built `isnetd` executable, beside this test binary in the products folder.
-let isnetdExecutable: String = {
-  let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-  return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("isnetd").path
-}()
+let isnetdExecutable = BuildProducts.executable("isnetd")
 
 /// A daemon's folders under a fresh temporary directory, and its configuration file.
 final class DaemonFolders {
@@ -68,9 +65,12 @@ final class DaemonFolders {
 final class DaemonProcess {
   let process = Process()
   let logPath: String
+  /// Made by the daemon only after its signal handlers are in place.
+  let ledgerPath: String
 
   init(_ folders: DaemonFolders, arguments: [String] = [], environment: [String: String] = [:]) throws {
     logPath = folders.directory.path("daemon-\(UUID().uuidString.prefix(8)).log")
+    ledgerPath = folders.state + "/ledger.sqlite"
     FileManager.default.createFile(atPath: logPath, contents: nil)
     process.executableURL = URL(fileURLWithPath: isnetdExecutable)
     process.arguments = ["serve", "--config", folders.configPath, "--log", "stderr"] + arguments
@@ -95,6 +95,15 @@ final class DaemonProcess {
     while process.isRunning, Date() < deadline { usleep(50_000) }
     if process.isRunning { return nil }
     return process.terminationStatus
+  }
+
+  /// SIGTERM once the daemon handles it (a signal during the first milliseconds of a process, before
+  /// any handler exists, ends it as the default action does, like any program; the ledger is opened
+  /// only after the handlers are installed), then its exit status.
+  func stop(timeout: Double = 60) -> Int32? {
+    _ = eventually(timeout: 60) { FileManager.default.fileExists(atPath: ledgerPath) || !process.isRunning }
+    send(SIGTERM)
+    return waitForExit(timeout: timeout)
   }
 
   /// SIGKILL, and waits for the end (a test never leaves a daemon behind).

@@ -138,8 +138,7 @@ struct DaemonProcessTests {
     #expect(dropped.count == 1000)
     let finished = eventually(timeout: 900) { allFinished(folders, dropped) }
     let peak = peakResidentMiB(daemon.process.processIdentifier)
-    daemon.send(SIGTERM)
-    #expect(daemon.waitForExit(timeout: 60) == 0, "\(daemon.log.suffix(2000))")
+    #expect(daemon.stop() == 0, "\(daemon.log.suffix(2000))")
     #expect(finished, "\(daemon.log.suffix(2000))")
     let problems = try accountingProblems(folders, dropped)
     #expect(problems.isEmpty, "\(problems.prefix(20))")
@@ -168,8 +167,7 @@ struct DaemonProcessTests {
     }
     let daemon = try DaemonProcess(folders)
     let finished = eventually(timeout: 600) { allFinished(folders, dropped) }
-    daemon.send(SIGTERM)
-    #expect(daemon.waitForExit(timeout: 60) == 0)
+    #expect(daemon.stop() == 0)
     #expect(finished, "\(daemon.log.suffix(2000))")
     let problems = try accountingProblems(folders, dropped, allowCrashQuarantine: true)
     #expect(problems.isEmpty, "\(problems.prefix(20))")
@@ -182,8 +180,7 @@ struct DaemonProcessTests {
     var daemon = try DaemonProcess(folders)
     let dropped = try dropMix(fixtures, into: folders.inbox, valid: 60, notScreened: 0, duplicates: 0, notDICOM: 0, truncated: 0)
     #expect(eventually(timeout: 120) { !folders.reports().isEmpty })
-    daemon.send(SIGTERM)
-    #expect(daemon.waitForExit(timeout: 60) == 0, "\(daemon.log.suffix(2000))")
+    #expect(daemon.stop() == 0, "\(daemon.log.suffix(2000))")
     #expect(daemon.log.contains("stopped; queue"), "\(daemon.log.suffix(1000))")
     #expect(folders.files(in: folders.outbox).allSatisfy { !$0.hasPrefix(".") })
     for entry in try folders.ledgerEntries() {
@@ -193,8 +190,7 @@ struct DaemonProcessTests {
     }
     daemon = try DaemonProcess(folders)
     #expect(eventually(timeout: 300) { allFinished(folders, dropped) })
-    daemon.send(SIGTERM)
-    #expect(daemon.waitForExit(timeout: 60) == 0)
+    #expect(daemon.stop() == 0)
     let problems = try accountingProblems(folders, dropped)
     #expect(problems.isEmpty, "\(problems.prefix(20))")
   }
@@ -218,8 +214,7 @@ struct DaemonProcessTests {
     try handle.close()
     let dropped = [DroppedFile(name: "slow.dcm", kind: .valid, sha256: sha256(data))]
     #expect(eventually(timeout: 120) { allFinished(folders, dropped) })
-    daemon.send(SIGTERM)
-    #expect(daemon.waitForExit(timeout: 60) == 0)
+    #expect(daemon.stop() == 0)
     let entries = try folders.ledgerEntries()
     #expect(entries.count == 1)
     #expect(entries.first?.state == .reported)
@@ -240,8 +235,7 @@ struct DaemonProcessTests {
     second[second.count - 10] ^= 0xFF  // same UID, other pixels
     try drop(second, named: "second.dcm", into: folders.inbox)
     #expect(eventually(timeout: 120) { folders.sidecars().count == 1 })
-    daemon.send(SIGTERM)
-    #expect(daemon.waitForExit(timeout: 60) == 0)
+    #expect(daemon.stop() == 0)
     #expect(try folders.sidecar(folders.sidecars()[0])["code"] as? String == "sop_instance_uid_conflict")
     #expect(folders.reports().count == 1)
     #expect(try Data(contentsOf: URL(fileURLWithPath: folders.outbox + "/" + folders.reports()[0])) == reportBefore)
@@ -254,8 +248,7 @@ struct DaemonProcessTests {
     // A first run makes the state folder; then the ledger is set as two crashed runs leave it.
     var daemon = try DaemonProcess(folders)
     #expect(try eventually(timeout: 60) { FileManager.default.fileExists(atPath: folders.state + "/ledger.sqlite") })
-    daemon.send(SIGTERM)
-    #expect(daemon.waitForExit(timeout: 60) == 0)
+    #expect(daemon.stop() == 0)
     let ledger = try Ledger(path: folders.state + "/ledger.sqlite")
     var entry = try ledger.beginClaim(originalPath: "poison.dcm") { "\($0)-poison.dcm" }
     try fixtures.valid(11).write(to: URL(fileURLWithPath: folders.state + "/work/" + entry.workName))
@@ -264,8 +257,7 @@ struct DaemonProcessTests {
     try ledger.save(entry)
     daemon = try DaemonProcess(folders)
     #expect(eventually(timeout: 60) { folders.sidecars().count == 1 })
-    daemon.send(SIGTERM)
-    #expect(daemon.waitForExit(timeout: 60) == 0)
+    #expect(daemon.stop() == 0)
     #expect(try folders.sidecar(folders.sidecars()[0])["code"] as? String == "crashed_during_processing")
     #expect(folders.reports().isEmpty)
   }

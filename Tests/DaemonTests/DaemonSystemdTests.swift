@@ -23,8 +23,7 @@ struct DaemonSystemdTests {
     daemon.send(SIGHUP)
     #expect(eventually(timeout: 60) { collect(); return messages.contains { $0.hasPrefix("RELOADING=1") } })
     #expect(eventually(timeout: 60) { collect(); return messages.filter { $0.contains("READY=1") }.count >= 2 })
-    daemon.send(SIGTERM)
-    #expect(daemon.waitForExit(timeout: 60) == 0, "\(daemon.log.suffix(1500))")
+    #expect(daemon.stop() == 0, "\(daemon.log.suffix(1500))")
     collect()
     func first(_ predicate: (String) -> Bool) -> Int? { messages.firstIndex(where: predicate) }
     let ready = try #require(first { $0.hasPrefix("READY=1") })
@@ -49,8 +48,7 @@ struct DaemonSystemdTests {
     #expect(eventually(timeout: 60) { daemon.log.contains("reload failed, still serving model") }, "\(daemon.log)")
     try drop(fixtures.valid(2), named: "after-reload.dcm", into: folders.inbox)
     #expect(eventually(timeout: 60) { folders.reports().count == 1 })
-    daemon.send(SIGTERM)
-    #expect(daemon.waitForExit(timeout: 60) == 0)
+    #expect(daemon.stop() == 0)
   }
 
   @Test("journal entries per event with upper-case fields, found by SOP Instance UID; no patient name anywhere")
@@ -68,8 +66,7 @@ struct DaemonSystemdTests {
     try drop(fixtures.valid(base + 1), named: "two.dcm", into: folders.inbox)
     try drop(DaemonFixtures.garbage(base), named: "broken.dcm", into: folders.inbox)
     #expect(eventually(timeout: 120) { folders.reports().count == 2 && folders.sidecars().count == 1 })
-    daemon.send(SIGTERM)
-    #expect(daemon.waitForExit(timeout: 60) == 0)
+    #expect(daemon.stop() == 0)
     for index in [base, base + 1] {
       let entries = try Journald.awaitEntries(matching: "ISNETD_SOP_INSTANCE_UID=\(fixtures.uid(index))")
       let screened = try #require(entries.first { ($0["ISNETD_EVENT"] as? String) == "screened" || ($0["ISNETD_EVENT"] as? String) == "flagged" })
