@@ -65,7 +65,7 @@ final class DaemonFolders {
 final class DaemonProcess {
   let process = Process()
   let logPath: String
-  /// Made by the daemon only after its signal handlers are in place.
+  /// The ledger, where the daemon records its run only after its signal handlers are in place.
   let ledgerPath: String
 
   init(_ folders: DaemonFolders, arguments: [String] = [], environment: [String: String] = [:]) throws {
@@ -97,11 +97,15 @@ final class DaemonProcess {
     return process.terminationStatus
   }
 
+  /// Whether the daemon has recorded its run in the ledger (its signal handlers are in place by then).
+  var isRunRecorded: Bool {
+    (try? Ledger(path: ledgerPath, readOnly: true).lastRun()?.processID) == process.processIdentifier
+  }
+
   /// SIGTERM once the daemon handles it (a signal during the first milliseconds of a process, before
-  /// any handler exists, ends it as the default action does, like any program; the ledger is opened
-  /// only after the handlers are installed), then its exit status.
+  /// any handler exists, ends it as the default action does, like any program), then its exit status.
   func stop(timeout: Double = 60) -> Int32? {
-    _ = eventually(timeout: 60) { FileManager.default.fileExists(atPath: ledgerPath) || !process.isRunning }
+    _ = eventually(timeout: 60) { !process.isRunning || (FileManager.default.fileExists(atPath: ledgerPath) && isRunRecorded) }
     send(SIGTERM)
     return waitForExit(timeout: timeout)
   }
