@@ -75,13 +75,15 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
 /// One key: its name in the file (`acceptance.views` is `views:` under `acceptance:`), its
 /// environment variable, and its default as text (nil: required, or derived from another key).
 struct ConfigurationKey: Sendable {
-  enum Kind: Sendable { case path, text, integer(ClosedRange<Int>), number(ClosedRange<Double>), flag, list, choice([String]) }
+  enum Kind: Sendable { case path, integer(ClosedRange<Int>), number(ClosedRange<Double>), flag, list, choice([String]) }
 
   let name: String
   let kind: Kind
   let defaultText: String?
 
-  var environmentName: String { "ISNETD_" + name.uppercased().replacingOccurrences(of: ".", with: "_") }
+  var environmentName: String { Self.environmentName(of: name) }
+
+  static func environmentName(of name: String) -> String { "ISNETD_" + name.uppercased().replacingOccurrences(of: ".", with: "_") }
 }
 
 /// The effective text of every key and its source, before it is typed: what `check-config` prints.
@@ -263,30 +265,51 @@ extension DaemonConfiguration {
   }
 }
 
-/// Resolved texts, typed key by key; each error names the key, its value and where it came from.
+/// Resolved texts, each checked against its key's kind when made (every error names the key, its
+/// value and where it came from), then read as the type the kind promises.
 struct TypedValues {
   let texts: [String: (value: String, source: ConfigurationSource)]
 
   init(_ texts: [String: (value: String, source: ConfigurationSource)]) throws(ConfigurationError) {
     self.texts = texts
+    for key in DaemonConfiguration.keys {
+      guard let value = texts[key.name]?.value.trimmingCharacters(in: .whitespaces), !value.isEmpty else { continue }
+      switch key.kind {
+      case .path, .list:
+        guard !value.contains("\0") else { throw invalid(key.name, "holds a NUL character") }
+      case .integer(let range):
+        guard let number = Int(value), range.contains(number) else {
+          throw invalid(key.name, "\"\(value)\" is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+      case .number(let range):
+        guard let number = Double(value), number.isFinite, range.contains(number) else {
+          throw invalid(key.name, "\"\(value)\" is not a number from \(range.lowerBound) to \(range.upperBound)")
+        }
+      case .flag:
+        guard Self.flags[value.lowercased()] != nil else { throw invalid(key.name, "\"\(value)\" is not true or false") }
+      case .choice(let choices):
+        guard choices.contains(value) else { throw invalid(key.name, "\"\(value)\" is not one of \(choices.joined(separator: ", "))") }
+      }
+    }
   }
+
+  private static let flags = ["true": true, "yes": true, "on": true, "false": false, "no": false, "off": false]
 
   func invalid(_ key: String, _ problem: String) -> ConfigurationError {
     let source = texts[key].map { " (from \($0.source))" } ?? ""
     return ConfigurationError("\(key)\(source): \(problem)")
   }
 
+  /// The key's value, which must be set.
   private func text(_ key: String) throws(ConfigurationError) -> String {
     guard let text = texts[key]?.value.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
-      throw ConfigurationError("\(key) is required: set it in the configuration file, as \(ConfigurationKey(name: key, kind: .text, defaultText: nil).environmentName), or on the command line")
+      throw ConfigurationError("\(key) is required: set it in the configuration file, as \(ConfigurationKey.environmentName(of: key)), or on the command line")
     }
     return text
   }
 
   func path(_ key: String) throws(ConfigurationError) -> String {
-    let value = try text(key)
-    guard !value.contains("\0") else { throw invalid(key, "not a path") }
-    return URL(fileURLWithPath: value).standardizedFileURL.path
+    URL(fileURLWithPath: try text(key)).standardizedFileURL.path
   }
 
   func optionalPath(_ key: String) throws(ConfigurationError) -> String? {
@@ -294,38 +317,11 @@ struct TypedValues {
     return value.isEmpty ? nil : try path(key)
   }
 
-  func integer(_ key: String) throws(ConfigurationError) -> Int {
-    let value = try text(key)
-    guard case .integer(let range) = DaemonConfiguration.keys.first(where: { $0.name == key })!.kind else { fatalError("\(key) is not an integer key") }
-    guard let number = Int(value), range.contains(number) else {
-      throw invalid(key, "\"\(value)\" is not a whole number from \(range.lowerBound) to \(range.upperBound)")
-    }
-    return number
-  }
-
-  func number(_ key: String) throws(ConfigurationError) -> Double {
-    let value = try text(key)
-    guard case .number(let range) = DaemonConfiguration.keys.first(where: { $0.name == key })!.kind else { fatalError("\(key) is not a number key") }
-    guard let number = Double(value), number.isFinite, range.contains(number) else {
-      throw invalid(key, "\"\(value)\" is not a number from \(range.lowerBound) to \(range.upperBound)")
-    }
-    return number
-  }
-
-  func flag(_ key: String) throws(ConfigurationError) -> Bool {
-    switch try text(key).lowercased() {
-    case "true", "yes", "on": return true
-    case "false", "no", "off": return false
-    case let value: throw invalid(key, "\"\(value)\" is not true or false")
-    }
-  }
-
-  func choice(_ key: String) throws(ConfigurationError) -> String {
-    let value = try text(key)
-    guard case .choice(let choices) = DaemonConfiguration.keys.first(where: { $0.name == key })!.kind else { fatalError("\(key) is not a choice key") }
-    guard choices.contains(value) else { throw invalid(key, "\"\(value)\" is not one of \(choices.joined(separator: ", "))") }
-    return value
-  }
+  // Checked by init against the key's kind: these conversions succeed.
+  func integer(_ key: String) throws(ConfigurationError) -> Int { Int(try text(key))! }
+  func number(_ key: String) throws(ConfigurationError) -> Double { Double(try text(key))! }
+  func flag(_ key: String) throws(ConfigurationError) -> Bool { Self.flags[try text(key).lowercased()]! }
+  func choice(_ key: String) throws(ConfigurationError) -> String { try text(key) }
 
   /// A list that must name at least one value (an empty acceptance list would screen nothing).
   func nonEmptyList(_ key: String) throws(ConfigurationError) -> [String] {
