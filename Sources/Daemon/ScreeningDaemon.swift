@@ -223,12 +223,13 @@ public final class ScreeningDaemon: @unchecked Sendable {
     claimedAt[entry.id!] = clock.now
     do {
       try admitClaimed(&entry)
+      if entry.state == .claimed { queue.append(entry) }
     } catch {
       logger.error("cannot record the claim of input \(entry.id!) in the ledger: \(error)")
     }
   }
 
-  /// Records a claimed file's size and hash; queues it, or finishes it as a duplicate.
+  /// Records a claimed file's size and hash, and its state: claimed, or finished as a duplicate.
   private func admitClaimed(_ entry: inout LedgerEntry) throws {
     let path = workPath(entry)
     entry.sizeBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil
@@ -249,7 +250,6 @@ public final class ScreeningDaemon: @unchecked Sendable {
     entry.state = .claimed
     try ledger.save(entry)
     log(.received, "input \(entry.id!) received (\(entry.sizeBytes ?? 0) bytes)", ["ISNETD_INPUT": "\(entry.id!)"])
-    queue.append(entry)
   }
 
   // MARK: - Process and finish
@@ -423,7 +423,9 @@ public final class ScreeningDaemon: @unchecked Sendable {
     return formatter.string(from: date)
   }
 
-  /// Ends an input in quarantine: the ledger first, then the sidecar, then the file.
+  /// Ends an input in quarantine: the sidecar first, then the ledger, then the file. A crash before
+  /// the ledger records it screens the file again (and writes the sidecar again); one after it moves
+  /// the file at the next start, beside its sidecar.
   private func quarantine(_ failed: LedgerEntry, problem: Problem) {
     var entry = failed
     entry.state = .quarantined
@@ -434,8 +436,8 @@ public final class ScreeningDaemon: @unchecked Sendable {
     entry.outputStem = nil
     entry.finishedAt = Date()
     do {
-      try ledger.save(entry)
       try writeSidecar(entry, problem: problem)
+      try ledger.save(entry)
     } catch {
       logger.error("cannot quarantine input \(entry.id!): \(error)", metadata: ["ISNETD_ERROR_CODE": "\(DaemonError.Code.disposalFailed.rawValue)"])
       return
@@ -464,6 +466,7 @@ public final class ScreeningDaemon: @unchecked Sendable {
   /// the work area the ledger does not know.
   private func recover() throws {
     for folder in [configuration.outbox, configuration.quarantine, configuration.archive] { removeAbandonedTemporaryFiles(in: folder) }
+    // Claims cut short become claimed (queued below with the others) or duplicates, or are forgotten.
     for var entry in try ledger.entries(in: [.claiming]) {
       if access(workPath(entry), F_OK) == 0 { try admitClaimed(&entry) } else { try ledger.abandon(entry) }
     }

@@ -91,7 +91,9 @@ func accountingProblems(_ folders: DaemonFolders, _ dropped: [DroppedFile], allo
     case .duplicate: [.duplicate, .reported]
     case .notDICOM, .truncated: [.quarantined]
     }
-    if !expected.contains(entry.state) { problems.append("\(file.name): \(entry.state.rawValue) (\(entry.errorCode ?? ""))") }
+    if !expected.contains(entry.state) {
+      problems.append("\(file.name): \(entry.state.rawValue) (\(entry.errorCode ?? ""): \(entry.errorMessage ?? ""))")
+    }
     if [.reported, .notScreened].contains(entry.state), reportedHashes[file.sha256] != 1 {
       problems.append("\(file.name): \(reportedHashes[file.sha256] ?? 0) reports for its content")
     }
@@ -239,6 +241,26 @@ struct DaemonProcessTests {
     #expect(try folders.sidecar(folders.sidecars()[0])["code"] as? String == "sop_instance_uid_conflict")
     #expect(folders.reports().count == 1)
     #expect(try Data(contentsOf: URL(fileURLWithPath: folders.outbox + "/" + folders.reports()[0])) == reportBefore)
+  }
+
+  @Test("a claim cut short by a crash (renamed into the work area, not yet recorded as claimed) is screened exactly once")
+  func claimCutShort() throws {
+    let folders = try DaemonFolders()
+    let fixtures = try DaemonFixtures(folder: folders.directory.path(""))
+    var daemon = try DaemonProcess(folders)
+    #expect(daemon.stop() == 0)
+    let ledger = try Ledger(path: folders.state + "/ledger.sqlite")
+    let entry = try ledger.beginClaim(originalPath: "cut.dcm") { "\($0)-cut.dcm" }
+    try fixtures.valid(12).write(to: URL(fileURLWithPath: folders.state + "/work/" + entry.workName))
+    daemon = try DaemonProcess(folders)
+    let dropped = [DroppedFile(name: "cut.dcm", kind: .valid, sha256: sha256(fixtures.valid(12)))]
+    #expect(eventually(timeout: 60) { allFinished(folders, dropped) })
+    // Time for a second, wrong screening of the same entry to show.
+    usleep(1_500_000)
+    #expect(daemon.stop() == 0)
+    #expect(try folders.ledgerEntries().map(\.state) == [.reported])
+    #expect(folders.sidecars().isEmpty)
+    #expect(try accountingProblems(folders, dropped).isEmpty)
   }
 
   @Test("a file that was being processed when the process died twice is quarantined as crashed_during_processing")
