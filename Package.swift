@@ -96,6 +96,12 @@ let package = Package(
       ],
       swiftSettings: strictSwift),
 
+    // Learning from a site's labelled data: the frozen split, the site dataset (and, with retraining,
+    // the orchestration `train` and `retrain` share).
+    .target(
+      name: "Training", dependencies: ["Screening", "DICOM", .product(name: "Crypto", package: "swift-crypto")],
+      swiftSettings: strictSwift),
+
     // Research workflows on top of the engine: the shortcut experiment and its report.
     .target(name: "Experiments", dependencies: ["Engine", "Screening", "Imaging", "PNG", "Phantoms", "Torch"], swiftSettings: strictSwift),
 
@@ -103,7 +109,7 @@ let package = Package(
     .executableTarget(
       name: "isnetd",
       dependencies: [
-        "Torch", "DICOM", "Imaging", "PNG", "Systemd", "Engine", "Screening", "Safetensors", "Phantoms", "Durable", "Experiments", "Daemon",
+        "Torch", "DICOM", "Imaging", "PNG", "Systemd", "Engine", "Screening", "Safetensors", "Phantoms", "Durable", "Experiments", "Daemon", "Training",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -111,7 +117,7 @@ let package = Package(
     ),
 
     // Fixture generators and helpers shared by the tests; never linked into isnetd.
-    .target(name: "TestSupport", dependencies: ["PNG"], swiftSettings: strictSwift),
+    .target(name: "TestSupport", dependencies: ["PNG", "DICOM"], swiftSettings: strictSwift),
 
     // Benchmarks (decode, ...): `swift run -c release isnetd-bench --help`.
     .executableTarget(
@@ -128,6 +134,7 @@ let package = Package(
       name: "isnetd-fuzz", dependencies: ["DICOM", "Engine", "Imaging", "Safetensors", "Screening", "TestSupport"],
       swiftSettings: strictSwift),
 
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "Screening", "DICOM", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
     .testTarget(
       name: "EngineTests", dependencies: ["Engine", "Torch", "Safetensors", "Imaging", "TestSupport"], exclude: ["Fixtures"],

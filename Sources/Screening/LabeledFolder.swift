@@ -188,6 +188,8 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
     case lungMaskMissing = "dataset_lung_mask_missing"
     /// A lung mask's size differs from its image's.
     case lungMaskMismatch = "dataset_lung_mask_mismatch"
+    /// An image has no SOP Instance UID, which the frozen retraining split is decided by.
+    case instanceUIDMissing = "dataset_instance_uid_missing"
 
     /// One sentence for people, fixed per code.
     public var sentence: String {
@@ -199,6 +201,7 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
       case .splitMissing: "A split the command needs is missing from the dataset."
       case .lungMaskMissing: "An image of the dataset has no lung mask."
       case .lungMaskMismatch: "A lung mask's size differs from its image's."
+      case .instanceUIDMissing: "An image of the dataset has no SOP Instance UID, which decides its split."
       }
     }
   }

@@ -17,7 +17,7 @@ func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(forma
 
 /// Drops a mix of files: valid ones with fresh UIDs, lateral views (not screened), exact copies of
 /// valid ones under other names, non-DICOM files and truncated ones.
-func dropMix(_ fixtures: DaemonFixtures, into inbox: String, valid: Int, notScreened: Int, duplicates: Int, notDICOM: Int,
+func dropMix(_ fixtures: InstanceFixtures, into inbox: String, valid: Int, notScreened: Int, duplicates: Int, notDICOM: Int,
              truncated: Int, firstIndex: Int = 0) throws -> [DroppedFile] {
   var dropped: [DroppedFile] = []
   var validData: [Data] = []
@@ -41,7 +41,7 @@ func dropMix(_ fixtures: DaemonFixtures, into inbox: String, valid: Int, notScre
     dropped.append(DroppedFile(name: "copy-\(index).dcm", kind: .duplicate, sha256: sha256(data)))
   }
   for index in 0..<notDICOM {
-    let data = DaemonFixtures.garbage(firstIndex + index)
+    let data = InstanceFixtures.garbage(firstIndex + index)
     try drop(data, named: "garbage-\(index).dcm", into: inbox)
     dropped.append(DroppedFile(name: "garbage-\(index).dcm", kind: .notDICOM, sha256: sha256(data)))
   }
@@ -132,7 +132,7 @@ struct DaemonProcessTests {
   @Test("1,000 files dropped at once: each ends exactly once as a report, a duplicate or in quarantine; memory stays bounded")
   func thousandFiles() throws {
     let folders = try DaemonFolders()
-    let fixtures = try DaemonFixtures(folder: folders.directory.path(""))
+    let fixtures = try InstanceFixtures(folder: folders.directory.path(""))
     let daemon = try DaemonProcess(folders)
     #expect(try eventually(timeout: 60) { FileManager.default.fileExists(atPath: folders.state + "/ledger.sqlite") })
     // Screening dominates the time (a debug build); exact copies and broken files cost little.
@@ -159,7 +159,7 @@ struct DaemonProcessTests {
   @Test("kill -9 at random moments, 20 times, restarting each time: still every file exactly once")
   func crashes() throws {
     let folders = try DaemonFolders()
-    let fixtures = try DaemonFixtures(folder: folders.directory.path(""))
+    let fixtures = try InstanceFixtures(folder: folders.directory.path(""))
     let dropped = try dropMix(fixtures, into: folders.inbox, valid: 120, notScreened: 10, duplicates: 20, notDICOM: 8, truncated: 2)
     var generator = SystemRandomNumberGenerator()
     for _ in 0..<20 {
@@ -178,7 +178,7 @@ struct DaemonProcessTests {
   @Test("SIGTERM mid-batch: the batch finishes or stays queued, nothing is half-written, exit 0, and a restart finishes the rest")
   func gracefulStop() throws {
     let folders = try DaemonFolders()
-    let fixtures = try DaemonFixtures(folder: folders.directory.path(""))
+    let fixtures = try InstanceFixtures(folder: folders.directory.path(""))
     var daemon = try DaemonProcess(folders)
     let dropped = try dropMix(fixtures, into: folders.inbox, valid: 60, notScreened: 0, duplicates: 0, notDICOM: 0, truncated: 0)
     #expect(eventually(timeout: 120) { !folders.reports().isEmpty })
@@ -200,7 +200,7 @@ struct DaemonProcessTests {
   @Test("a file written slowly in place over several seconds is read once, complete")
   func slowWriter() throws {
     let folders = try DaemonFolders(["settle_seconds": "2", "rescan_seconds": "1"])
-    let fixtures = try DaemonFixtures(folder: folders.directory.path(""))
+    let fixtures = try InstanceFixtures(folder: folders.directory.path(""))
     let daemon = try DaemonProcess(folders)
     #expect(try eventually(timeout: 60) { FileManager.default.fileExists(atPath: folders.state + "/ledger.sqlite") })
     let data = fixtures.valid(7)
@@ -227,7 +227,7 @@ struct DaemonProcessTests {
   @Test("a different file with the same SOP Instance UID is quarantined, never written over the first one's report")
   func sopInstanceUIDConflict() throws {
     let folders = try DaemonFolders()
-    let fixtures = try DaemonFixtures(folder: folders.directory.path(""))
+    let fixtures = try InstanceFixtures(folder: folders.directory.path(""))
     let daemon = try DaemonProcess(folders)
     let first = fixtures.valid(3)
     try drop(first, named: "first.dcm", into: folders.inbox)
@@ -246,7 +246,7 @@ struct DaemonProcessTests {
   @Test("a claim cut short by a crash (renamed into the work area, not yet recorded as claimed) is screened exactly once")
   func claimCutShort() throws {
     let folders = try DaemonFolders()
-    let fixtures = try DaemonFixtures(folder: folders.directory.path(""))
+    let fixtures = try InstanceFixtures(folder: folders.directory.path(""))
     var daemon = try DaemonProcess(folders)
     #expect(daemon.stop() == 0)
     let ledger = try Ledger(path: folders.state + "/ledger.sqlite")
@@ -266,7 +266,7 @@ struct DaemonProcessTests {
   @Test("a file that was being processed when the process died twice is quarantined as crashed_during_processing")
   func crashLoopGuard() throws {
     let folders = try DaemonFolders()
-    let fixtures = try DaemonFixtures(folder: folders.directory.path(""))
+    let fixtures = try InstanceFixtures(folder: folders.directory.path(""))
     // A first run makes the state folder; then the ledger is set as two crashed runs leave it.
     var daemon = try DaemonProcess(folders)
     #expect(try eventually(timeout: 60) { FileManager.default.fileExists(atPath: folders.state + "/ledger.sqlite") })

@@ -9,7 +9,7 @@ struct DaemonSystemdTests {
   @Test("NOTIFY_SOCKET sees READY=1, STATUS, WATCHDOG=1, RELOADING=1 then READY=1 again, and STOPPING=1, in that order")
   func notifyProtocol() throws {
     let folders = try DaemonFolders()
-    let fixtures = try DaemonFixtures(folder: folders.directory.path(""))
+    let fixtures = try InstanceFixtures(folder: folders.directory.path(""))
     let socketPath = folders.directory.path("notify.socket")
     let socket = try UnixDatagramSocket()
     try socket.bind(to: socketPath)
@@ -40,7 +40,7 @@ struct DaemonSystemdTests {
   @Test("a reload that fails (a model bundle that does not exist) keeps the old model serving")
   func failedReload() throws {
     let folders = try DaemonFolders()
-    let fixtures = try DaemonFixtures(folder: folders.directory.path(""))
+    let fixtures = try InstanceFixtures(folder: folders.directory.path(""))
     let daemon = try DaemonProcess(folders)
     #expect(eventually(timeout: 60) { daemon.log.contains("serving ") })
     try folders.writeConfiguration(["model": folders.directory.path("no-such.isnetd-model")])
@@ -58,13 +58,13 @@ struct DaemonSystemdTests {
       return
     }
     let folders = try DaemonFolders()
-    let fixtures = try DaemonFixtures(folder: folders.directory.path(""))
+    let fixtures = try InstanceFixtures(folder: folders.directory.path(""))
     // Fresh UIDs per run: entries of earlier runs never satisfy this test.
     let base = Int.random(in: 0..<90_000)
     let daemon = try DaemonProcess(folders, arguments: ["--log", "journal"])
     try drop(fixtures.valid(base), named: "one.dcm", into: folders.inbox)
     try drop(fixtures.valid(base + 1), named: "two.dcm", into: folders.inbox)
-    try drop(DaemonFixtures.garbage(base), named: "broken.dcm", into: folders.inbox)
+    try drop(InstanceFixtures.garbage(base), named: "broken.dcm", into: folders.inbox)
     #expect(eventually(timeout: 120) { folders.reports().count == 2 && folders.sidecars().count == 1 })
     #expect(daemon.stop() == 0)
     for index in [base, base + 1] {

@@ -1,16 +1,15 @@
 import DICOM
-import Foundation
-import TestSupport
+public import Foundation
 
-/// Inputs for daemon tests: a small frontal chest CR written once by DCMTK's dump2dcm, and copies of
-/// it that differ only in their SOP Instance UID (patched in place, same length), so a thousand
-/// distinct valid files cost one dump2dcm run.
-struct DaemonFixtures {
-  let template: Data
-  let sopInstanceUID: String
-  let lateralTemplate: Data
+/// Many distinct instances cheaply (daemon and dataset tests): a small frontal chest CR written once by
+/// DCMTK's dump2dcm, and copies of it that differ only in their SOP Instance UID (patched in place,
+/// same length), so a thousand distinct valid files cost one dump2dcm run.
+public struct InstanceFixtures {
+  public let template: Data
+  public let sopInstanceUID: String
+  public let lateralTemplate: Data
 
-  init(folder: String, size: Int = 96) throws {
+  public init(folder: String, size: Int = 96) throws {
     let path = folder + "/template.dcm"
     // The SOP Instance UID ends in six digits that copies replace.
     let attributes = DICOMFixtures.chestRadiographAttributes.map {
@@ -30,18 +29,18 @@ struct DaemonFixtures {
     sopInstanceUID = uid
   }
 
-  struct FixtureError: Error, CustomStringConvertible {
-    let description: String
+  public struct FixtureError: Error, CustomStringConvertible {
+    public let description: String
     init(_ description: String) { self.description = description }
   }
 
   /// The UID of copy `index` (0..<100,000): the template's with its last 6 digits replaced.
-  func uid(_ index: Int) -> String {
+  public func uid(_ index: Int) -> String {
     String(sopInstanceUID.dropLast(6)) + "1" + String(format: "%05d", index)
   }
 
   /// A valid file whose SOP Instance UID is `uid(index)` everywhere it occurs (file meta and dataset).
-  func valid(_ index: Int, lateral: Bool = false) -> Data {
+  public func valid(_ index: Int, lateral: Bool = false) -> Data {
     var bytes = [UInt8](lateral ? lateralTemplate : template)
     let old = Array(sopInstanceUID.utf8)
     let new = Array(uid(index).utf8)
@@ -54,20 +53,20 @@ struct DaemonFixtures {
   }
 
   /// Not DICOM at all.
-  static func garbage(_ index: Int) -> Data {
+  public static func garbage(_ index: Int) -> Data {
     Data("not a DICOM file, number \(index)\n".utf8) + Data(repeating: UInt8(index % 251), count: 300 + index % 97)
   }
 
   /// A valid file cut short inside its pixel data.
-  func truncated(_ index: Int) -> Data {
+  public func truncated(_ index: Int) -> Data {
     valid(index).prefix(template.count - 1000)
   }
 }
 
 /// Writes `data` into `folder/name` the way a careful producer does: a dotfile first, then a rename.
-func drop(_ data: Data, named name: String, into folder: String) throws {
+public func drop(_ data: Data, named name: String, into folder: String) throws {
   let (subfolder, base) = ((name as NSString).deletingLastPathComponent, (name as NSString).lastPathComponent)
   let temporary = folder + "/" + (subfolder.isEmpty ? "" : subfolder + "/") + "." + base + ".part"
   try data.write(to: URL(fileURLWithPath: temporary))
-  guard rename(temporary, folder + "/" + name) == 0 else { throw DaemonFixtures.FixtureError("cannot rename into \(folder)") }
+  guard rename(temporary, folder + "/" + name) == 0 else { throw InstanceFixtures.FixtureError("cannot rename into \(folder)") }
 }
