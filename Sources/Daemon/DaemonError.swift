@@ -37,16 +37,21 @@ public struct DaemonError: CodedError, Sendable, Equatable, CustomStringConverti
 
   public let code: Code
   public let message: String
+  /// The system's reason ("Permission denied (errno 13)") when a system call failed, apart from the
+  /// message, which names paths.
+  public let systemReason: String?
 
-  public init(_ code: Code, _ message: String) {
+  public init(_ code: Code, _ message: String, systemReason: String? = nil) {
     self.code = code
     self.message = message
+    self.systemReason = systemReason
   }
 
   /// `what` with the current errno's text.
   static func system(_ code: Code, _ what: String) -> DaemonError {
     let number = errno
-    return DaemonError(code, "\(what): \(String(cString: strerror(number))) (errno \(number))")
+    let reason = "\(String(cString: strerror(number))) (errno \(number))"
+    return DaemonError(code, "\(what): \(reason)", systemReason: reason)
   }
 
   public var description: String { "\(code.rawValue): \(message)" }

@@ -52,16 +52,4 @@ enum FileMove {
     while let piece = try handle.read(upToCount: 1 << 20), !piece.isEmpty { hasher.update(data: piece) }
     return hasher.finalize().map { String(format: "%02x", $0) }.joined()
   }
-
-  /// A file name safe in every folder: letters, digits, ".", "-" and "_" kept, anything else "_", at
-  /// most 100 characters.
-  static func safeName(_ name: String) -> String {
-    let mapped = String(name.unicodeScalars.map { scalar -> Character in
-      switch scalar {
-      case "A"..."Z", "a"..."z", "0"..."9", ".", "-", "_": Character(scalar)
-      default: "_"
-      }
-    })
-    return String(mapped.suffix(100))
-  }
 }

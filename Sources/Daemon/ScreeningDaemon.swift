@@ -205,7 +205,10 @@ public final class ScreeningDaemon: @unchecked Sendable {
     let source = configuration.inbox + "/" + path
     var entry: LedgerEntry
     do {
-      entry = try ledger.beginClaim(originalPath: path) { id in "\(id)-\(FileMove.safeName((path as NSString).lastPathComponent))" }
+      // Named by the ledger id alone: file names from modalities often carry patients' names, and
+      // work, archive and quarantine paths reach the journal. The original path stays in the ledger
+      // and the quarantine sidecar.
+      entry = try ledger.beginClaim(originalPath: path) { id in "\(id).dcm" }
     } catch {
       logger.error("cannot record a claim in the ledger: \(error)", metadata: ["ISNETD_ERROR_CODE": "\(DaemonError.Code.stateFailed.rawValue)"])
       return
@@ -216,7 +219,10 @@ public final class ScreeningDaemon: @unchecked Sendable {
       // The file is still in the inbox (or gone): forget the claim; a rescan offers it again.
       try? ledger.abandon(entry)
       if access(source, F_OK) == 0 {
-        logger.error("cannot take \(path) from the inbox: \(error.message)", metadata: ["ISNETD_ERROR_CODE": "\(DaemonError.Code.claimFailed.rawValue)"])
+        // The path is left out of the journal (it may carry a patient's name); `isnetd status` counts
+        // the files waiting in the inbox.
+        logger.error("cannot take a file from the inbox: \(error.systemReason ?? error.code.sentence)",
+                     metadata: ["ISNETD_ERROR_CODE": "\(DaemonError.Code.claimFailed.rawValue)"])
       }
       return
     }
@@ -501,7 +507,7 @@ public final class ScreeningDaemon: @unchecked Sendable {
   /// A work-area file the ledger has no open entry for: recorded and quarantined, never deleted.
   private func adoptUnknown(_ name: String) {
     do {
-      var entry = try ledger.beginClaim(originalPath: "work/" + name) { id in "\(id)-\(name)" }
+      var entry = try ledger.beginClaim(originalPath: "work/" + name) { id in "\(id).dcm" }
       try FileMove.move(configuration.workArea + "/" + name, to: workPath(entry))
       entry.sha256 = try? FileMove.sha256(of: workPath(entry))
       quarantine(entry, problem: DaemonError(.unknownWorkFile, "work/\(name)").problem)

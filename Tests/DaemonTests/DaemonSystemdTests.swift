@@ -62,9 +62,10 @@ struct DaemonSystemdTests {
     // Fresh UIDs per run: entries of earlier runs never satisfy this test.
     let base = Int.random(in: 0..<90_000)
     let daemon = try DaemonProcess(folders, arguments: ["--log", "journal"])
-    try drop(fixtures.valid(base), named: "one.dcm", into: folders.inbox)
-    try drop(fixtures.valid(base + 1), named: "two.dcm", into: folders.inbox)
-    try drop(InstanceFixtures.garbage(base), named: "broken.dcm", into: folders.inbox)
+    // Modalities often name files after the patient: such names must not reach the journal either.
+    try drop(fixtures.valid(base), named: "Doe_Jane_chest.dcm", into: folders.inbox)
+    try drop(fixtures.valid(base + 1), named: "Doe_Jane_followup.dcm", into: folders.inbox)
+    try drop(InstanceFixtures.garbage(base), named: "Doe_Jane_broken.dcm", into: folders.inbox)
     #expect(eventually(timeout: 120) { folders.reports().count == 2 && folders.sidecars().count == 1 })
     #expect(daemon.stop() == 0)
     for index in [base, base + 1] {
@@ -100,6 +101,7 @@ struct DaemonSystemdTests {
     // The fixtures carry the patient name Test^Phantom: it must not reach the journal.
     let text = String(decoding: try JSONSerialization.data(withJSONObject: all), as: UTF8.self)
     #expect(!text.contains("Phantom"))
+    #expect(!text.contains("Doe_Jane"))
     #expect(!text.contains("PATIENT"))
   }
 }
