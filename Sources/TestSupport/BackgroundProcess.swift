@@ -24,7 +24,8 @@ public final class BackgroundProcess: @unchecked Sendable {
   private var exitStatus: Int32?
 
   /// Starts `executable` (an absolute path) with `arguments`; stdin is /dev/null, stdout and stderr go to `logPath`.
-  public init(_ executable: String, _ arguments: [String], logPath: String) throws {
+  /// `environment` replaces the inherited one when given.
+  public init(_ executable: String, _ arguments: [String], logPath: String, environment: [String: String]? = nil) throws {
     self.logPath = logPath
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -46,13 +47,33 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
+    let variables = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+    defer { variables?.forEach { free($0) } }
     var child = pid_t()
-    let code = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
+    let code = variables.map { posix_spawn(&child, executable, &actions, &attributes, argv, $0) }
+      ?? posix_spawn(&child, executable, &actions, &attributes, argv, environ)
     guard code == 0 else { throw SpawnFailure(executable: executable, code: code) }
     pid = child
   }
 
   public var isRunning: Bool { reap(waiting: false) == nil }
+
+  public var processIdentifier: Int32 { pid }
+
+  /// Sends `signal` unless the process has ended (and been reaped: its pid may be reused).
+  public func send(_ signal: Int32) {
+    if isRunning { kill(pid, signal) }
+  }
+
+  /// The wait status once the process ends, or nil after `timeout` seconds.
+  public func waitForExit(timeout: Double) -> Int32? {
+    let deadline = Date().addingTimeInterval(timeout)
+    repeat {
+      if let status = reap(waiting: false) { return status }
+      Thread.sleep(forTimeInterval: 0.05)
+    } while Date() < deadline
+    return reap(waiting: false)
+  }
 
   /// What the process wrote so far.
   public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
@@ -60,14 +81,9 @@ public final class BackgroundProcess: @unchecked Sendable {
   /// SIGTERM, then SIGKILL if the process is still there after `grace` seconds; returns the wait status.
   @discardableResult
   public func stop(grace: Double = 10) -> Int32 {
-    if let status = reap(waiting: false) { return status }
-    kill(pid, SIGTERM)
-    let deadline = Date().addingTimeInterval(grace)
-    while Date() < deadline {
-      if let status = reap(waiting: false) { return status }
-      Thread.sleep(forTimeInterval: 0.05)
-    }
-    kill(pid, SIGKILL)
+    send(SIGTERM)
+    if let status = waitForExit(timeout: grace) { return status }
+    send(SIGKILL)
     return reap(waiting: true) ?? -1
   }
 

@@ -61,63 +61,49 @@ final class DaemonFolders {
   }
 }
 
-/// `isnetd serve` in a child process, its standard error in a file.
+/// `isnetd serve` in a child process (started as systemd starts a service: no signal blocked), its
+/// output in a file, never left running after a test.
 final class DaemonProcess {
-  let process = Process()
-  let logPath: String
+  let process: BackgroundProcess
   /// The ledger, where the daemon records its run only after its signal handlers are in place.
   let ledgerPath: String
 
   init(_ folders: DaemonFolders, arguments: [String] = [], environment: [String: String] = [:]) throws {
-    logPath = folders.directory.path("daemon-\(UUID().uuidString.prefix(8)).log")
     ledgerPath = folders.state + "/ledger.sqlite"
-    FileManager.default.createFile(atPath: logPath, contents: nil)
-    process.executableURL = URL(fileURLWithPath: isnetdExecutable)
-    process.arguments = ["serve", "--config", folders.configPath, "--log", "stderr"] + arguments
     var variables = ProcessInfo.processInfo.environment
     variables["OPENBLAS_NUM_THREADS"] = "1"
     for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM"] { variables[name] = nil }
     variables.merge(environment) { $1 }
-    process.environment = variables
-    let log = FileHandle(forWritingAtPath: logPath)!
-    process.standardError = log
-    process.standardOutput = log
-    try process.run()
+    process = try BackgroundProcess(
+      isnetdExecutable, ["serve", "--config", folders.configPath, "--log", "stderr"] + arguments,
+      logPath: folders.directory.path("daemon-\(UUID().uuidString.prefix(8)).log"), environment: variables)
   }
 
-  var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+  var log: String { process.log }
+  var processIdentifier: Int32 { process.processIdentifier }
 
-  func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+  func send(_ signal: Int32) { process.send(signal) }
 
-  /// Waits for the process to end; its exit status, or nil after `timeout` seconds.
-  func waitForExit(timeout: Double) -> Int32? {
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning, Date() < deadline { usleep(50_000) }
-    if process.isRunning { return nil }
-    return process.terminationStatus
-  }
+  /// The wait status once the daemon ends (0: exit 0), or nil after `timeout` seconds.
+  func waitForExit(timeout: Double) -> Int32? { process.waitForExit(timeout: timeout) }
 
   /// Whether the daemon has recorded its run in the ledger (its signal handlers are in place by then).
   var isRunRecorded: Bool {
-    (try? Ledger(path: ledgerPath, readOnly: true).lastRun()?.processID) == process.processIdentifier
+    (try? Ledger(path: ledgerPath, readOnly: true).lastRun()?.processID) == processIdentifier
   }
 
   /// SIGTERM once the daemon handles it (a signal during the first milliseconds of a process, before
-  /// any handler exists, ends it as the default action does, like any program), then its exit status.
+  /// any handler exists, ends it as the default action does, like any program), then its wait status.
   func stop(timeout: Double = 60) -> Int32? {
     _ = eventually(timeout: 60) { !process.isRunning || (FileManager.default.fileExists(atPath: ledgerPath) && isRunRecorded) }
     send(SIGTERM)
     return waitForExit(timeout: timeout)
   }
 
-  /// SIGKILL, and waits for the end (a test never leaves a daemon behind).
+  /// SIGKILL, and waits for the end.
   func killNow() {
     send(SIGKILL)
     _ = waitForExit(timeout: 10)
-  }
-
-  deinit {
-    if process.isRunning { killNow() }
   }
 }
 

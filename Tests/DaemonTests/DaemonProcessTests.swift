@@ -139,7 +139,7 @@ struct DaemonProcessTests {
     let dropped = try dropMix(fixtures, into: folders.inbox, valid: 400, notScreened: 30, duplicates: 400, notDICOM: 160, truncated: 10)
     #expect(dropped.count == 1000)
     let finished = eventually(timeout: 900) { allFinished(folders, dropped) }
-    let peak = peakResidentMiB(daemon.process.processIdentifier)
+    let peak = peakResidentMiB(daemon.processIdentifier)
     #expect(daemon.stop() == 0, "\(daemon.log.suffix(2000))")
     #expect(finished, "\(daemon.log.suffix(2000))")
     let problems = try accountingProblems(folders, dropped)

@@ -79,7 +79,7 @@ struct DaemonSystemdTests {
       #expect(screened["ISNETD_MODEL_VERSION"] is String)
       #expect(Int(screened["ISNETD_DURATION_MS"] as? String ?? "") != nil)
     }
-    let pid = String(daemon.process.processIdentifier)
+    let pid = String(daemon.processIdentifier)
     let all = try Journald.awaitEntries(matching: "_PID=\(pid)")
     let events = Set(all.compactMap { $0["ISNETD_EVENT"] as? String })
     #expect(events.isSuperset(of: ["model_loaded", "started", "quarantined"]), "\(events)")
