@@ -1,4 +1,3 @@
-import Crypto
 import Durable
 import Engine
 import Foundation
@@ -42,14 +41,5 @@ enum FileMove {
     } catch {
       throw DaemonError(.stateFailed, "cannot create the folder \(path): \(PlainErrorText.of(error))")
     }
-  }
-
-  /// The SHA-256 of a file, read in 1 MiB pieces.
-  static func sha256(of path: String) throws -> String {
-    let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-    defer { try? handle.close() }
-    var hasher = SHA256()
-    while let piece = try handle.read(upToCount: 1 << 20), !piece.isEmpty { hasher.update(data: piece) }
-    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
   }
 }

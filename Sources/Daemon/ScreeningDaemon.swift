@@ -238,8 +238,10 @@ public final class ScreeningDaemon: @unchecked Sendable {
   /// Records a claimed file's size and hash, and its state: claimed, or finished as a duplicate.
   private func admitClaimed(_ entry: inout LedgerEntry) throws {
     let path = workPath(entry)
-    entry.sizeBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil
-    entry.sha256 = try? FileMove.sha256(of: path)
+    // Unreadable here means unreadable for the pipeline too, which then says why.
+    let file = try? InputFile(reading: path)
+    entry.sizeBytes = file?.byteCount.map(Int64.init)
+    entry.sha256 = file?.sha256
     if let hash = entry.sha256, let original = try ledger.original(sha256: hash, before: entry.id!) {
       entry.state = .duplicate
       entry.duplicateOf = original.id
@@ -476,12 +478,11 @@ public final class ScreeningDaemon: @unchecked Sendable {
     for var entry in try ledger.entries(in: [.claiming]) {
       if access(workPath(entry), F_OK) == 0 { try admitClaimed(&entry) } else { try ledger.abandon(entry) }
     }
-    for var entry in try ledger.entries(in: [.claimed, .processing]) {
+    for entry in try ledger.entries(in: [.claimed, .processing]) {
       if entry.state == .processing, entry.attempts >= 2 {
         quarantine(entry, problem: DaemonError(.crashedDuringProcessing, "\(entry.attempts) runs stopped while screening it").problem)
         continue
       }
-      if entry.sha256 == nil { entry.sha256 = try? FileMove.sha256(of: workPath(entry)) }
       queue.append(entry)
     }
     for entry in try ledger.undisposed() { dispose(entry) }
@@ -509,7 +510,7 @@ public final class ScreeningDaemon: @unchecked Sendable {
     do {
       var entry = try ledger.beginClaim(originalPath: "work/" + name) { id in "\(id).dcm" }
       try FileMove.move(configuration.workArea + "/" + name, to: workPath(entry))
-      entry.sha256 = try? FileMove.sha256(of: workPath(entry))
+      entry.sha256 = (try? InputFile(reading: workPath(entry)))?.sha256
       quarantine(entry, problem: DaemonError(.unknownWorkFile, "work/\(name)").problem)
     } catch {
       logger.error("cannot adopt work/\(name): \(error)")
