@@ -84,7 +84,7 @@ let package = Package(
     .target(
       name: "Daemon",
       dependencies: [
-        "Screening", "Systemd", "Durable", "DICOM", "Engine",
+        "Screening", "Registry", "Systemd", "Durable", "DICOM", "Engine",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
@@ -95,10 +95,16 @@ let package = Package(
       ],
       swiftSettings: strictSwift),
 
-    // Learning from a site's labelled data: the frozen split, the site dataset (and, with retraining,
-    // the orchestration `train` and `retrain` share).
+    // The models a site trained, in the state directory: registrations, the current pointer that the
+    // daemon follows, promotion and rollback, and the gate a candidate must pass.
+    .target(name: "Registry", dependencies: ["Screening", "Durable"], swiftSettings: strictSwift),
+
+    // Learning from a site's labelled data: the frozen split, the site dataset, the training recipe and
+    // the orchestration `train` and `retrain` share, and the retrain that registers and promotes.
     .target(
-      name: "Training", dependencies: ["Screening", "DICOM", .product(name: "Crypto", package: "swift-crypto")],
+      name: "Training",
+      dependencies: ["Screening", "Registry", "Engine", "Imaging", "DICOM", "Durable", "Torch",
+                     .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
       swiftSettings: strictSwift),
 
     // Research workflows on top of the engine: the shortcut experiment and its report.
@@ -108,7 +114,7 @@ let package = Package(
     .executableTarget(
       name: "isnetd",
       dependencies: [
-        "Torch", "DICOM", "Imaging", "PNG", "Systemd", "Engine", "Screening", "Safetensors", "Phantoms", "Durable", "Experiments", "Daemon", "Training",
+        "Torch", "DICOM", "Imaging", "PNG", "Systemd", "Engine", "Screening", "Safetensors", "Phantoms", "Durable", "Experiments", "Daemon", "Training", "Registry",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],

@@ -40,10 +40,34 @@ public struct DaemonConfiguration: Sendable, Equatable {
   /// How often the whole inbox is rescanned (network filesystems send no events).
   public var rescanSeconds: Double
   public var log: LogDestination
+  public var retrain: RetrainConfiguration
 
   /// The ledger, work area and run records.
   public var ledgerPath: String { state + "/ledger.sqlite" }
   public var workArea: String { state + "/work" }
+}
+
+/// The `retrain.*` keys: what `isnetd retrain` and its timer learn from and what a candidate must beat
+/// (docs/retraining.md).
+public struct RetrainConfiguration: Sendable, Equatable {
+  /// The site's labelled class folders; nil: retraining is not set up.
+  public var data: String?
+  /// Labelled class folders never trained on, measured with every candidate for the record.
+  public var testData: String?
+  public var validationFraction: Double
+  /// A scheduled retrain trains only when this many labelled images are new since the last retrain.
+  public var minimumNewImages: Int
+  /// plain, selective, stochastic or original.
+  public var variant: String
+  public var epochs: Int
+  public var threads: Int
+  /// The fewest correctly classified validation images the shortcut checks are calibrated on.
+  public var calibrationMinimumImages: Int
+  public var minimumMacroF1: Double
+  public var maximumMacroF1Drop: Double
+  public var maximumBackgroundShareIncrease: Double
+  /// How unlikely a candidate's validation accuracy must be under guessing the commonest label.
+  public var chanceLevel: Double
 }
 
 /// Where an effective value came from.
@@ -125,6 +149,18 @@ extension DaemonConfiguration {
       ConfigurationKey(name: "settle_seconds", kind: .number(0...3600), defaultText: "2"),
       ConfigurationKey(name: "rescan_seconds", kind: .number(1...86400), defaultText: "60"),
       ConfigurationKey(name: "log", kind: .choice(LogDestination.allCases.map(\.rawValue)), defaultText: "automatic"),
+      ConfigurationKey(name: "retrain.data", kind: .path, defaultText: ""),
+      ConfigurationKey(name: "retrain.test_data", kind: .path, defaultText: ""),
+      ConfigurationKey(name: "retrain.validation_fraction", kind: .number(0.01...0.9), defaultText: "0.2"),
+      ConfigurationKey(name: "retrain.minimum_new_images", kind: .integer(0...10_000_000), defaultText: "100"),
+      ConfigurationKey(name: "retrain.variant", kind: .choice(["selective", "stochastic", "original", "plain"]), defaultText: "selective"),
+      ConfigurationKey(name: "retrain.epochs", kind: .integer(1...10_000), defaultText: "30"),
+      ConfigurationKey(name: "retrain.threads", kind: .integer(1...256), defaultText: String(ProcessInfo.processInfo.activeProcessorCount)),
+      ConfigurationKey(name: "retrain.calibration_minimum_images", kind: .integer(1...1_000_000), defaultText: "30"),
+      ConfigurationKey(name: "retrain.gate.minimum_macro_f1", kind: .number(0...1), defaultText: "0.5"),
+      ConfigurationKey(name: "retrain.gate.maximum_macro_f1_drop", kind: .number(0...1), defaultText: "0.02"),
+      ConfigurationKey(name: "retrain.gate.maximum_background_share_increase", kind: .number(0...1), defaultText: "0"),
+      ConfigurationKey(name: "retrain.gate.chance_level", kind: .number(0.000001...0.5), defaultText: "0.01"),
     ]
   }()
 
@@ -239,6 +275,15 @@ extension DaemonConfiguration {
     settleSeconds = try values.number("settle_seconds")
     rescanSeconds = try values.number("rescan_seconds")
     log = LogDestination(rawValue: try values.choice("log"))!
+    retrain = RetrainConfiguration(
+      data: try values.optionalPath("retrain.data"), testData: try values.optionalPath("retrain.test_data"),
+      validationFraction: try values.number("retrain.validation_fraction"), minimumNewImages: try values.integer("retrain.minimum_new_images"),
+      variant: try values.choice("retrain.variant"), epochs: try values.integer("retrain.epochs"), threads: try values.integer("retrain.threads"),
+      calibrationMinimumImages: try values.integer("retrain.calibration_minimum_images"),
+      minimumMacroF1: try values.number("retrain.gate.minimum_macro_f1"),
+      maximumMacroF1Drop: try values.number("retrain.gate.maximum_macro_f1_drop"),
+      maximumBackgroundShareIncrease: try values.number("retrain.gate.maximum_background_share_increase"),
+      chanceLevel: try values.number("retrain.gate.chance_level"))
     try checkFolders()
   }
 
@@ -261,6 +306,15 @@ extension DaemonConfiguration {
     }
     if let metricsFile, isInside(URL(fileURLWithPath: metricsFile).standardizedFileURL.path, inboxPath) {
       throw ConfigurationError("metrics_file (\(metricsFile)) must not be inside the inbox")
+    }
+    for (name, folder) in [("retrain.data", retrain.data), ("retrain.test_data", retrain.testData)] {
+      guard let folder else { continue }
+      if isInside(folder, inboxPath) || isInside(inboxPath, folder) {
+        throw ConfigurationError("\(name) (\(folder)) and the inbox (\(inboxPath)) must not contain one another: labelled data would be screened")
+      }
+    }
+    if let data = retrain.data, let test = retrain.testData, isInside(data, test) || isInside(test, data) {
+      throw ConfigurationError("retrain.data (\(data)) and retrain.test_data (\(test)) must not contain one another: test images would be trained on")
     }
   }
 }

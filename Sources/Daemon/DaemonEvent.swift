@@ -20,10 +20,10 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
   case reloaded
   /// A reload failed; the previous configuration and model keep serving.
   case reloadFailed = "reload_failed"
-  case retrainStarted = "retrain_started"
-  case retrainFinished = "retrain_finished"
-  /// A retrained model passed validation and now serves.
-  case promoted
+  /// The registry's current model changed (a promotion or a rollback) and now serves.
+  case modelSwitched = "model_switched"
+  /// The registry's new current model could not be loaded; the previous one keeps serving.
+  case modelSwitchFailed = "model_switch_failed"
   /// The service started serving (READY=1) or began to stop.
   case started
   case stopping
@@ -40,9 +40,8 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
     case .modelLoaded: "489866b193314ac5b2704fbeca34a6cb"
     case .reloaded: "08eafad8d1df4b5c8c7aa9d85a50c874"
     case .reloadFailed: "1103e5828f9645d1a1417c2372e3a6b9"
-    case .retrainStarted: "ea88aa037b12409b9f1acf48811f420c"
-    case .retrainFinished: "e84106c1eed14cafb6641eb549ad35eb"
-    case .promoted: "a5270596bc464110bbfb8699c45e82dd"
+    case .modelSwitched: "dbfed55ec5e4411491a7b14ab5298ee0"
+    case .modelSwitchFailed: "2d64ec4b15a849648f9d6202e59a6245"
     case .started: "4d4b6c1498c142e78ef656206102a6c9"
     case .stopping: "811a0cfbccc343f597b3b0caabcb9dc6"
     }

@@ -4,22 +4,28 @@ import Engine
 import Foundation
 import Glibc
 public import Logging
+import Registry
 import Screening
 import Synchronization
 import Systemd
 import Torch
 
 /// What the daemon serves with: a configuration and the screener built from it. Replaced as a whole
-/// on reload, between batches.
+/// on reload and when the registry's current model changes, between batches.
 struct Serving {
   let configuration: DaemonConfiguration
   let screener: Screener
+  /// current.json as it was when the model was chosen.
+  let pointer: PointerIdentity?
 
   var modelVersion: String { screener.bundle.manifest.version }
 
-  /// Loads the model bundle and applies the thread count.
+  /// Loads the model bundle (the registry's current one, else the configured one, else the shipped
+  /// default) and applies the thread count.
   init(_ configuration: DaemonConfiguration) throws {
-    guard let bundlePath = configuration.model ?? ModelBundle.locateDefault() else {
+    let registry = ModelRegistry(state: configuration.state)
+    pointer = registry.pointerIdentity()
+    guard let bundlePath = try registry.currentBundlePath() ?? configuration.model ?? ModelBundle.locateDefault() else {
       throw ConfigurationError("model is not set and no default bundle was found; looked in: "
         + ModelBundle.defaultCandidates().joined(separator: ", "))
     }
@@ -67,6 +73,10 @@ public final class ScreeningDaemon: @unchecked Sendable {
   private var lastWatchdog: ContinuousClock.Instant?
   private var lastRescan: ContinuousClock.Instant
   private var lastStatus = ""
+  /// The registry whose current pointer the daemon follows.
+  private let registry: ModelRegistry
+  /// current.json as last tried, so a switch that failed is not retried until the pointer changes again.
+  private var pointerTried: PointerIdentity?
 
   /// Opens the state directory and ledger, watches the inbox and loads the model; nothing is taken
   /// from the inbox until ``run()``. `reloadConfiguration` reads the configuration again on SIGHUP.
@@ -90,7 +100,9 @@ public final class ScreeningDaemon: @unchecked Sendable {
     self.logger = logger
     self.reloadConfiguration = reloadConfiguration
     lastRescan = clock.now
+    registry = ModelRegistry(state: configuration.state)
     serving = try Serving(configuration)
+    pointerTried = serving.pointer
     metrics.setModelVersion(serving.modelVersion)
     log(.modelLoaded, "model \(serving.screener.bundle.manifest.id) \(serving.modelVersion) loaded",
         ["ISNETD_MODEL_VERSION": serving.modelVersion])
@@ -117,6 +129,7 @@ public final class ScreeningDaemon: @unchecked Sendable {
         ["ISNETD_MODEL_VERSION": serving.modelVersion])
     while !controls.isStopRequested {
       if controls.takeReloadRequest() { reload() }
+      followRegistry()
       let waiting = readyToProcess()
       let events = watcher.wait(timeout: waiting.isEmpty ? idleWait() : .zero)
       let now = clock.now
@@ -532,6 +545,7 @@ public final class ScreeningDaemon: @unchecked Sendable {
         throw ConfigurationError("\(name) changed from \(old) to \(new): restart isnetd to move folders")
       }
       serving = try Serving(next)
+      pointerTried = serving.pointer
       arrivals = ArrivalTracker(settle: .seconds(next.settleSeconds))
       rescan(clock.now)
       metrics.setModelVersion(serving.modelVersion)
@@ -546,6 +560,32 @@ public final class ScreeningDaemon: @unchecked Sendable {
           ["ISNETD_MODEL_VERSION": serving.modelVersion], level: .error)
     }
     _ = try? notifier.notify("READY=1\nSTATUS=\(statusLine())")
+  }
+
+  /// Switches to the registry's current model when current.json changed (a promotion or rollback),
+  /// between batches: inputs in flight finish with the model they were admitted with or are screened
+  /// once with the new one, never twice. A bundle that fails to load leaves the old one serving.
+  private func followRegistry() {
+    let pointer = registry.pointerIdentity()
+    guard pointer != pointerTried else { return }
+    pointerTried = pointer
+    let previous = serving.modelVersion
+    do {
+      serving = try Serving(configuration)
+      guard serving.modelVersion != previous else { return }
+      metrics.setModelVersion(serving.modelVersion)
+      if var run = currentRun {
+        run.modelVersion = serving.modelVersion
+        try? ledger.saveRun(run)
+        currentRun = run
+      }
+      log(.modelSwitched, "model switched from \(previous) to \(serving.modelVersion) (the registry's current model changed)",
+          ["ISNETD_MODEL_VERSION": serving.modelVersion, "ISNETD_PREVIOUS_MODEL_VERSION": previous], level: .notice)
+      _ = try? notifier.notify("STATUS=\(statusLine())")
+    } catch {
+      log(.modelSwitchFailed, "the registry's current model could not be loaded, still serving \(previous): \(PlainErrorText.of(error))",
+          ["ISNETD_MODEL_VERSION": previous], level: .error)
+    }
   }
 
   // MARK: - Journal

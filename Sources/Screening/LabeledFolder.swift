@@ -16,6 +16,12 @@ public struct LabeledFolder: Sendable {
     /// The lung mask beside the image, when there is one.
     public let maskPath: String?
     public let label: Int
+
+    public init(imagePath: String, maskPath: String?, label: Int) {
+      self.imagePath = imagePath
+      self.maskPath = maskPath
+      self.label = label
+    }
   }
 
   public let root: String
@@ -49,9 +55,14 @@ public struct LabeledFolder: Sendable {
         items.append(Item(imagePath: "\(folder)/\(file)", maskPath: fileSet.contains(mask) ? "\(folder)/\(mask)" : nil, label: label))
       }
     }
+    try self.init(root: root, classNames: names, items: items)
+  }
+
+  /// A chosen part of a labelled folder (such as one side of a split).
+  public init(root: String, classNames: [String], items: [Item]) throws {
     guard !items.isEmpty else { throw DatasetError(.noImages, "\(root) holds no images") }
     self.root = root
-    self.classNames = names
+    self.classNames = classNames
     self.items = items
   }
 
@@ -132,6 +143,16 @@ public struct DatasetSummary: Sendable, Equatable {
   public var excluded: [String] = []
 
   public init() {}
+
+  /// "12 drawn, 3 pseudo-masks from the segmenter, 1 pseudo-masks rejected as implausible: PATH
+  /// (reasons), 0 all-ones, 1 images left out".
+  public var maskSources: String {
+    let rejected = rejectedPseudoMasks.sorted { $0.key < $1.key }
+      .map { "\($0.key) (\($0.value.map(\.rawValue).joined(separator: ", ")))" }
+    return "\(drawnMasks) drawn, \(pseudoMasks.count) pseudo-masks from the segmenter, "
+      + "\(rejected.count) pseudo-masks rejected as implausible\(rejected.isEmpty ? "" : ": " + rejected.joined(separator: "; ")), "
+      + "\(fullImageMasks) all-ones, \(excluded.count) images left out"
+  }
 }
 
 /// A binary lung mask at some image's geometry (1 = lungs).

@@ -44,6 +44,17 @@ extension ModelBundle {
   public static func create(at path: String, classifier classifierPath: String, segmenter segmenterPath: String,
                             calibrationFolder: String, recipe: BundleRecipe, replace: Bool, isnetdVersion: String,
                             progress: (Int, Int) -> Void = { _, _ in }) throws -> ModelBundle {
+    try create(at: path, classifier: classifierPath, segmenter: segmenterPath, calibration: { classNames in
+      try LabeledFolder(root: calibrationFolder, classNames: classNames)
+    }, recipe: recipe, replace: replace, isnetdVersion: isnetdVersion, progress: progress)
+  }
+
+  /// As ``create(at:classifier:segmenter:calibrationFolder:recipe:replace:isnetdVersion:progress:)``,
+  /// calibrating on the labelled images `calibration` gives for the classifier's classes (such as the
+  /// validation part of a site's data).
+  public static func create(at path: String, classifier classifierPath: String, segmenter segmenterPath: String,
+                            calibration: ([String]) throws -> LabeledFolder, recipe: BundleRecipe, replace: Bool,
+                            isnetdVersion: String, progress: (Int, Int) -> Void = { _, _ in }) throws -> ModelBundle {
     guard BundleRecipe.isValidID(recipe.id) else {
       throw ModelBundleError(nil, "the bundle id \"\(recipe.id)\" must be 1 to 64 letters, digits, '.', '_' or '-'")
     }
@@ -68,7 +79,7 @@ extension ModelBundle {
     let models = try ScreeningModels(classifier: classifier.model, classifierMetadata: classifier.metadata,
                                      segmenter: lungSegmenter,
                                      backgroundFill: recipe.backgroundFill ?? classifier.metadata.input.preprocessing.padValue)
-    let folder = try LabeledFolder(root: calibrationFolder, classNames: classifier.metadata.classNames)
+    let folder = try calibration(classifier.metadata.classNames)
     let calibration = try recipe.calibrator.calibrate(with: Pipeline(models: models, options: recipe.pipeline), on: folder,
                                                       progress: progress)
 

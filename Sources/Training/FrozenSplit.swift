@@ -10,6 +10,9 @@ public struct FrozenSplit: Sendable, Equatable {
     case validation
   }
 
+  /// The rule's name, recorded with every retrain; a new rule gets a new name.
+  public static let rule = "isnetd-split-v1"
+
   /// The share of instances in validation, in (0, 1).
   public let validationFraction: Double
 
@@ -24,7 +27,7 @@ public struct FrozenSplit: Sendable, Equatable {
   /// as a fraction of 2^64, below `validationFraction` for validation. The prefix versions the rule:
   /// changing it would move images between the parts, which it must never do silently.
   public func part(ofInstance sopInstanceUID: String) -> Part {
-    let digest = SHA256.hash(data: Data(("isnetd-split-v1:" + sopInstanceUID).utf8))
+    let digest = SHA256.hash(data: Data((Self.rule + ":" + sopInstanceUID).utf8))
     let position = digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
     return Double(position) / 18_446_744_073_709_551_616.0 < validationFraction ? .validation : .train
   }

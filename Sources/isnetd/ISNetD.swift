@@ -15,7 +15,7 @@ struct ISNetD: AsyncParsableCommand {
     version: BuildInfo.versionText,
     subcommands: [
       SelfCheck.self, Serve.self, CheckConfig.self, Status.self, Classify.self, BundleCommand.self, Inspect.self, Explain.self, Train.self, Segment.self, TrainSegmenter.self,
-      Synth.self, Experiment.self, DatasetCommand.self,
+      Synth.self, Experiment.self, DatasetCommand.self, Retrain.self, ModelsCommand.self,
     ]
   )
 

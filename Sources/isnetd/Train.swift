@@ -4,6 +4,7 @@ import Foundation
 import Imaging
 import Screening
 import Torch
+import Training
 
 /// Trains a classifier (plain or one of the ISNet variants) from labelled class folders.
 struct Train: ParsableCommand {
@@ -26,7 +27,7 @@ struct Train: ParsableCommand {
   @Option(help: "plain, selective, stochastic or original.", transform: Train.variant)
   var variant: Variant = .selective
   @Option(help: "compact or densenet121.")
-  var architecture: ArchitectureChoice = .compact
+  var architecture: ClassifierTraining.ArchitectureChoice = .compact
   @Option(help: "Model input side in pixels.")
   var size = 224
   @Option(help: "Input channels (1, or 3 to repeat the grey image as torchvision models expect).")
@@ -47,78 +48,48 @@ struct Train: ParsableCommand {
     guard channels == 1 || channels == 3 else { throw ValidationError("--channels must be 1 or 3") }
   }
 
-  enum ArchitectureChoice: String, ExpressibleByArgument { case compact, densenet121 }
-
   func run() throws {
     runtime.apply()
     try OutputFolder.checkCheckpoint(out, protecting: segmenter.map(OutputFolder.checkpointFiles) ?? [], force: force)
-    let preprocessing = Preprocessing(width: size, height: size)
-    let loader = InputLoader(preprocessing: preprocessing, channels: channels)
     let trainFolder = try LabeledFolder(root: "\(data)/train", classNames: classes.isEmpty ? nil : classes)
     let validationFolder = try LabeledFolder(root: "\(data)/validation", classNames: trainFolder.classNames)
     let classNames = trainFolder.classNames
+    let training = ClassifierTraining(
+      variant: variant,
+      architecture: ClassifierTraining.architecture(architecture, classCount: classNames.count, channels: channels),
+      input: InputDescription(channels: channels, preprocessing: Preprocessing(width: size, height: size)),
+      configuration: recipe.configuration(variant: variant), classNames: classNames,
+      producer: "isnetd \(BuildInfo.version) train")
     let lungSegmenter = try segmenter.map { try LungSegmenter(checkpoint: $0) }
-    let (training, trainingMasks) = try load(trainFolder, "train", loader, lungSegmenter)
-    let (validation, validationMasks) = try load(validationFolder, "validation", loader, lungSegmenter)
-
-    let architecture: Architecture = switch self.architecture {
-    case .compact: .denseNet(.compact(classCount: classNames.count, inputChannels: channels))
-    case .densenet121: .denseNet(.densenet121(classCount: classNames.count, inputChannels: channels))
-    }
-    let configuration = recipe.configuration(variant: variant)
-    var notes = ["classes": classNames.joined(separator: ",")]
-    if let lungSegmenter {
-      notes["pseudoMasks"] = "\(trainingMasks.pseudoMasks.count + validationMasks.pseudoMasks.count)"
-      notes["pseudoMasksTraining"] = "\(trainingMasks.pseudoMasks.count)"
-      notes["pseudoMasksValidation"] = "\(validationMasks.pseudoMasks.count)"
-      notes["rejectedPseudoMasks"] = "\(trainingMasks.rejectedPseudoMasks.count + validationMasks.rejectedPseudoMasks.count)"
-      notes["pseudoMaskSegmenter"] = lungSegmenter.metadata.modelVersion
-    }
-    let dataDescription = DataDescription(fingerprint: try training.fingerprint(), trainingImages: training.count,
-                                          validationImages: validation.count, notes: notes)
-    let version = ModelVersion.make(variant.rawValue)
+    let trainingData = try load(trainFolder, "train", training, lungSegmenter)
+    let validationData = try load(validationFolder, "validation", training, lungSegmenter)
     let checkpoint = Checkpoint(path: out)
     let stop = StopSignal(message: "stopping after this step; the best epoch is kept")
     let progress = ProgressPrinter()
 
-    print("training \(variant.rawValue) \(self.architecture.rawValue) at \(size)x\(size) on \(training.count) images, validating on \(validation.count); model version \(version)")
-    let (_, result) = try Trainer(configuration: configuration, classNames: classNames).train(
-      makeModel: { try architecture.makeClassifier() }, training: training, validation: validation,
-      events: progress.report, shouldStop: { stop.isRequested },
-      onImprovement: { model, record, trained in
-        try checkpoint.save(model, metadata: CheckpointMetadata(
-          modelVersion: version, producer: "isnetd \(BuildInfo.version) train", architecture: architecture,
-          classNames: classNames, input: InputDescription(channels: channels, preprocessing: preprocessing),
-          training: trained, trainingData: dataDescription,
-          metrics: TrainingMetrics(bestEpoch: record.epoch, validation: record.validation,
-                                   validationLosses: record.validationLosses, history: [record])))
-      })
+    print("training \(variant.rawValue) \(architecture.rawValue) at \(size)x\(size) on \(trainingData.dataset.count) images, validating on \(validationData.dataset.count)")
+    let (version, result) = try training.train(
+      training: trainingData, validation: validationData, segmenter: lungSegmenter, checkpoint: checkpoint,
+      events: progress.report, shouldStop: { stop.isRequested })
     guard let best = result.best else {
       throw StopRequested("before the first epoch finished; nothing written")
     }
-    print(String(format: "best epoch %d: validation loss %.4f, accuracy %.3f, macro F1 %.3f; wrote %@ (not for clinical use)",
-                 best.epoch, best.validationLosses.total, best.validation.accuracy, best.validation.macroF1, checkpoint.weightsPath))
+    print(String(format: "best epoch %d: validation loss %.4f, accuracy %.3f, macro F1 %.3f; wrote %@, model version %@ (not for clinical use)",
+                 best.epoch, best.validationLosses.total, best.validation.accuracy, best.validation.macroF1, checkpoint.weightsPath, version))
     if result.stoppedEarly { throw StopRequested("training ended early; the best epoch so far is kept") }
   }
 
-  private func load(_ folder: LabeledFolder, _ name: String, _ loader: InputLoader,
-                    _ segmenter: LungSegmenter?) throws -> (InMemoryDataset, DatasetSummary) {
+  private func load(_ folder: LabeledFolder, _ name: String, _ training: ClassifierTraining,
+                    _ segmenter: LungSegmenter?) throws -> LoadedDataset {
     var lastPrinted = Date.distantPast
-    let loaded = try folder.load(with: loader, allowMissingMasks: variant == .plain, segmenter: segmenter) { done, total in
+    let loaded = try training.load(folder, segmenter: segmenter) { done, total in
       if done == total || Date().timeIntervalSince(lastPrinted) > 2 {
         print("loading \(name): \(done)/\(total)")
         lastPrinted = Date()
       }
     }
-    let summary = loaded.summary
-    if segmenter != nil {
-      let rejected = summary.rejectedPseudoMasks.sorted { $0.key < $1.key }
-        .map { "\($0.key) (\($0.value.map(\.rawValue).joined(separator: ", ")))" }
-      print("\(name) masks: \(summary.drawnMasks) drawn, \(summary.pseudoMasks.count) pseudo-masks from the segmenter, "
-        + "\(rejected.count) pseudo-masks rejected as implausible\(rejected.isEmpty ? "" : ": " + rejected.joined(separator: "; ")), "
-        + "\(summary.fullImageMasks) all-ones, \(summary.excluded.count) images left out")
-    }
-    return (loaded.dataset, summary)
+    if segmenter != nil { print("\(name) masks: " + loaded.summary.maskSources) }
+    return loaded
   }
 }
 

@@ -1,21 +1,93 @@
-import ArgumentParser
+public import ArgumentParser
 import Engine
+public import Training
 
-/// The optimiser options every training command shares.
+extension TrainingRecipe.OptimizerChoice: ExpressibleByArgument {}
+extension TrainingRecipe.ScheduleChoice: ExpressibleByArgument {}
+extension TrainingRecipe.BatchNormChoice: ExpressibleByArgument {}
+extension ClassifierTraining.ArchitectureChoice: ExpressibleByArgument {}
+
+/// The classifier training recipe's options, shared by `train`, `experiment` and `retrain`: each
+/// overrides the recipe it is given (``TrainingRecipe``'s defaults, or for `retrain` the configured
+/// ones), so every default lives in the recipe.
+struct TrainingOptions: ParsableArguments {
+  private static let defaults = TrainingRecipe()
+
+  @Option(help: "Passes over the training set (default \(defaults.epochs)).")
+  var epochs: Int?
+  @Option(help: "Images per step (default \(defaults.batchSize)).")
+  var batchSize: Int?
+  @Option(help: "adam or sgd (default \(defaults.optimizer.rawValue)).")
+  var optimizer: TrainingRecipe.OptimizerChoice?
+  @Option(help: "Learning rate (default \(defaults.learningRate)).")
+  var learningRate: Double?
+  @Option(help: "SGD momentum (default \(defaults.momentum)).")
+  var momentum: Double?
+  @Option(help: "constant, or cosine: annealed to 1 % of the rate by the last epoch (default \(defaults.learningRateSchedule.rawValue)).")
+  var learningRateSchedule: TrainingRecipe.ScheduleChoice?
+  @Option(help: "P: weight of the heatmap loss (default \(defaults.heatmapWeight)).")
+  var heatmapWeight: Double?
+  @Option(help: "Epochs over which P rises to its value (P·e/(n+1) in epoch e ≤ n; at most epochs − 1; default \(defaults.heatmapWarmupEpochs)).")
+  var heatmapWarmupEpochs: Int?
+  @Option(help: "d: GWRP decay of the background term (0 = max, 1 = mean; default \(defaults.backgroundDecay)).")
+  var backgroundDecay: Double?
+  @Option(help: "E: the background term is log(1 + GWRP/E) (default \(defaults.backgroundScale)).")
+  var backgroundScale: Double?
+  @Option(help: "Epochs of plain training that tune C1/C2 before the ISNet (0 keeps C1 = 1, C2 = 25; default \(defaults.tuneCutEpochs)).")
+  var tuneCutEpochs: Int?
+  @Option(help: "How train-mode BatchNorm enters the heatmap: detached (batch statistics as constants) or through (differentiated, as the authors' LRP-Flex code; couples a batch's heatmaps). Default \(defaults.batchNormRelevance.rawValue).")
+  var batchNormRelevance: TrainingRecipe.BatchNormChoice?
+  @Option(help: "Batches of training images whose statistics replace BatchNorm's running averages after each epoch, before validation (0 keeps the running averages; default \(defaults.batchNormRecalibration)).")
+  var batchNormRecalibration: Int?
+  @Flag(help: "Train without augmentation.")
+  var noAugmentation = false
+  @Option(help: "Seed (default \(defaults.seed)).")
+  var seed: UInt64?
+
+  func validate() throws {
+    if let problem = recipe().problem { throw ValidationError(problem) }
+  }
+
+  /// `base` with every option given here applied.
+  func recipe(over base: TrainingRecipe = TrainingRecipe()) -> TrainingRecipe {
+    var recipe = base
+    func apply<Value>(_ value: Value?, _ path: WritableKeyPath<TrainingRecipe, Value>) {
+      if let value { recipe[keyPath: path] = value }
+    }
+    apply(epochs, \.epochs)
+    apply(batchSize, \.batchSize)
+    apply(optimizer, \.optimizer)
+    apply(learningRate, \.learningRate)
+    apply(momentum, \.momentum)
+    apply(learningRateSchedule, \.learningRateSchedule)
+    apply(heatmapWeight, \.heatmapWeight)
+    apply(heatmapWarmupEpochs, \.heatmapWarmupEpochs)
+    apply(backgroundDecay, \.backgroundDecay)
+    apply(backgroundScale, \.backgroundScale)
+    apply(tuneCutEpochs, \.tuneCutEpochs)
+    apply(batchNormRelevance, \.batchNormRelevance)
+    apply(batchNormRecalibration, \.batchNormRecalibration)
+    if noAugmentation { recipe.augmentation = false }
+    apply(seed, \.seed)
+    return recipe
+  }
+
+  /// The engine configuration of `variant` with the default recipe and these options.
+  func configuration(variant: Variant) -> TrainingConfiguration { recipe().configuration(variant: variant) }
+}
+
+/// The optimiser options of `train-segmenter`.
 struct OptimizerOptions: ParsableArguments {
   @Option(help: "adam or sgd.")
-  var optimizer: OptimizerChoice = .adam
+  var optimizer: TrainingRecipe.OptimizerChoice = .adam
   @Option var learningRate = 1e-3
   @Option(help: "SGD momentum.")
   var momentum = 0.9
   @Option(help: "constant, or cosine: annealed to 1 % of the rate by the last epoch.")
-  var learningRateSchedule: ScheduleChoice = .cosine
-
-  enum OptimizerChoice: String, ExpressibleByArgument { case sgd, adam }
-  enum ScheduleChoice: String, ExpressibleByArgument { case constant, cosine }
+  var learningRateSchedule: TrainingRecipe.ScheduleChoice = .cosine
 
   func validate() throws {
-    guard learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
+    guard learningRate.isFinite, learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
   }
 
   var configuration: OptimizerConfiguration {
@@ -25,57 +97,5 @@ struct OptimizerOptions: ParsableArguments {
 
   var schedule: LearningRateSchedule {
     learningRateSchedule == .cosine ? .cosine(floor: 0.01) : .constant
-  }
-}
-
-/// The classifier training recipe `train` and `experiment` share: epochs, optimiser and the ISNet
-/// loss settings.
-struct TrainingOptions: ParsableArguments {
-  @Option(help: "Passes over the training set.")
-  var epochs = 30
-  @Option var batchSize = 16
-  @OptionGroup var optimizer: OptimizerOptions
-  @Option(help: "P: weight of the heatmap loss.")
-  var heatmapWeight = 0.7
-  @Option(help: "Epochs over which P rises to its value (P·e/(n+1) in epoch e ≤ n; at most epochs − 1).")
-  var heatmapWarmupEpochs = 5
-  @Option(help: "d: GWRP decay of the background term (0 = max, 1 = mean).")
-  var backgroundDecay = 0.9
-  @Option(help: "E: the background term is log(1 + GWRP/E).")
-  var backgroundScale = 1.0
-  @Option(help: "Epochs of plain training that tune C1/C2 before the ISNet (0 keeps C1 = 1, C2 = 25).")
-  var tuneCutEpochs = 5
-  @Option(help: "How train-mode BatchNorm enters the heatmap: detached (batch statistics as constants) or through (differentiated, as the authors' LRP-Flex code; couples a batch's heatmaps).")
-  var batchNormRelevance: BatchNormChoice = .detached
-  @Option(help: "Batches of training images whose statistics replace BatchNorm's running averages after each epoch, before validation (0 keeps the running averages).")
-  var batchNormRecalibration = 32
-  @Flag(help: "Train without augmentation.")
-  var noAugmentation = false
-  @Option var seed: UInt64 = 0
-
-  enum BatchNormChoice: String, ExpressibleByArgument { case detached, through }
-
-  func validate() throws {
-    guard epochs > 0, batchSize > 0 else { throw ValidationError("--epochs and --batch-size must be positive") }
-    guard (0...1).contains(heatmapWeight) else { throw ValidationError("--heatmap-weight (P) must lie in [0, 1]") }
-    guard heatmapWarmupEpochs >= 0, tuneCutEpochs >= 0, batchNormRecalibration >= 0 else {
-      throw ValidationError("--heatmap-warmup-epochs, --tune-cut-epochs and --batch-norm-recalibration cannot be negative")
-    }
-    guard (0...1).contains(backgroundDecay) else { throw ValidationError("--background-decay (d) must lie in [0, 1]") }
-    guard backgroundScale > 0 else { throw ValidationError("--background-scale (E) must be positive") }
-  }
-
-  /// The training configuration of `variant` (cut tuning only for ISNets).
-  func configuration(variant: Variant) -> TrainingConfiguration {
-    var objective = ObjectiveConfiguration(variant: variant, heatmapWeight: heatmapWeight)
-    objective.loss.backgroundDecay = backgroundDecay
-    objective.loss.backgroundScale = backgroundScale
-    objective.relevance.batchNorm = batchNormRelevance == .detached ? .detachedStatistics : .throughStatistics
-    return TrainingConfiguration(
-      objective: objective, epochs: epochs, batchSize: batchSize,
-      optimizer: optimizer.configuration, learningRateSchedule: optimizer.schedule,
-      heatmapWeightSchedule: HeatmapWeightSchedule(warmupEpochs: Swift.min(heatmapWarmupEpochs, epochs - 1)),
-      seed: seed, augmentation: noAugmentation ? .none : AugmentationConfiguration(),
-      cutTuningEpochs: variant == .plain ? 0 : tuneCutEpochs, batchNormRecalibrationBatches: batchNormRecalibration)
   }
 }

@@ -1,0 +1,317 @@
+public import Engine
+import Durable
+import Foundation
+import Imaging
+public import Logging
+public import Registry
+public import Screening
+import Torch
+
+/// What a retrain learns from, how, and what its candidate must beat (docs/retraining.md).
+public struct RetrainSettings: Sendable {
+  public enum Trigger: String, Sendable { case manual, scheduled }
+
+  /// The state directory, whose models/ folder is the registry.
+  public var state: String
+  /// The site's labelled data: class folders (docs/data-layout.md).
+  public var data: String?
+  /// Labelled class folders never trained on, measured for the record.
+  public var testData: String?
+  public var split: FrozenSplit
+  /// A scheduled retrain trains only when at least this many instances are new since the last one.
+  public var minimumNewImages: Int
+  public var trigger: Trigger
+  public var variant: Variant
+  public var recipe: TrainingRecipe
+  public var architecture: ClassifierTraining.ArchitectureChoice
+  /// The input side; nil keeps the current model's input.
+  public var inputSide: Int?
+  public var gate: PromotionGate
+  public var calibrator: ShortcutCalibrator
+  /// The bundle that serves while the registry names none (the daemon's `model`); nil: the shipped default.
+  public var configuredModel: String?
+  public var threads: Int
+  /// Images that go through the networks together when measuring and calibrating.
+  public var batchSize: Int
+
+  public init(state: String, data: String?, testData: String? = nil, split: FrozenSplit, minimumNewImages: Int,
+              trigger: Trigger, variant: Variant, recipe: TrainingRecipe,
+              architecture: ClassifierTraining.ArchitectureChoice = .compact, inputSide: Int? = nil,
+              gate: PromotionGate = PromotionGate(), calibrator: ShortcutCalibrator = ShortcutCalibrator(),
+              configuredModel: String?, threads: Int, batchSize: Int = 8) {
+    self.state = state
+    self.data = data
+    self.testData = testData
+    self.split = split
+    self.minimumNewImages = minimumNewImages
+    self.trigger = trigger
+    self.variant = variant
+    self.recipe = recipe
+    self.architecture = architecture
+    self.inputSide = inputSide
+    self.gate = gate
+    self.calibrator = calibrator
+    self.configuredModel = configuredModel
+    self.threads = threads
+    self.batchSize = batchSize
+  }
+}
+
+/// How a retrain ended.
+public enum RetrainOutcome: Sendable {
+  /// A scheduled retrain found too few new images; nothing was trained.
+  case skipped(newImages: Int, minimum: Int)
+  /// The candidate passed the gate and is the current model now.
+  case promoted(Registration)
+  /// The candidate failed the gate and stays in the registry as rejected.
+  case rejected(Registration)
+}
+
+/// What a retrain reports while it runs, for a terminal.
+public enum RetrainProgress: Sendable {
+  case loading(part: String, done: Int, total: Int)
+  case training(TrainingEvent)
+  case calibrating(done: Int, total: Int)
+  case measuring(model: String, done: Int, total: Int)
+}
+
+/// One retrain, in its own process (libtorch's seed and threads are process-wide): under the registry's
+/// retrain lock, it reads the site's data with its frozen split, trains a classifier from the current
+/// model's input and segmenter (which makes pseudo-masks for images without a mask), calibrates a
+/// bundle on the validation part, measures the candidate and the current model on the same validation
+/// images, registers the candidate with the gate's decision, and promotes it when it passed. The
+/// current model changes only in that last atomic step; a retrain killed before leaves it as it was.
+public struct Retrainer {
+  public let settings: RetrainSettings
+  public let logger: Logger
+  public let isnetdVersion: String
+
+  public init(settings: RetrainSettings, logger: Logger, isnetdVersion: String) {
+    self.settings = settings
+    self.logger = logger
+    self.isnetdVersion = isnetdVersion
+  }
+
+  public func run(progress: (RetrainProgress) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> RetrainOutcome {
+    do {
+      return try retrain(progress: progress, shouldStop: shouldStop)
+    } catch {
+      let problem = Self.problem(error)
+      log(.failed, "retrain failed, the current model is untouched: \(problem)", ["ISNETD_ERROR_CODE": problem.code], level: .error)
+      throw error
+    }
+  }
+
+  private func retrain(progress: (RetrainProgress) -> Void, shouldStop: () -> Bool) throws -> RetrainOutcome {
+    let registry = ModelRegistry(state: settings.state)
+    guard let dataRoot = settings.data else {
+      throw RetrainError(.dataNotConfigured, "set retrain.data in the configuration (or --data) to the labelled class folders")
+    }
+    let lock: RegistryLock
+    do {
+      try registry.prepare()
+      lock = try RegistryLock(path: "\(registry.root)/retrain.lock", holder: "isnetd retrain (\(settings.trigger.rawValue))", wait: false)
+    } catch {
+      throw RetrainError(.alreadyRunning, "\(error)")
+    }
+    defer { withExtendedLifetime(lock) {} }
+    for name in registry.removeAbandonedStaging() { logger.info("removed \(name), left by a retrain that did not finish") }
+
+    let current = try currentModel(registry)
+    let dataset = try SiteDataset(root: dataRoot, split: settings.split,
+                                  classNames: Set(current.bundle.manifest.classes) == Set(try LabeledFolder(root: dataRoot).classNames)
+                                    ? current.bundle.manifest.classes : nil)
+    for file in dataset.unreadable { logger.warning("not used: \(file.path): \(file.problem)", metadata: ["ISNETD_ERROR_CODE": "\(file.problem.code)"]) }
+    let known = try registry.latestRegistration().map { try registry.instances(of: $0.version) } ?? []
+    let newImages = Set(dataset.images.map(\.sopInstanceUID)).subtracting(known).count
+    if settings.trigger == .scheduled, newImages < settings.minimumNewImages {
+      log(.skipped, "retrain skipped: \(newImages) new labelled images since the last retrain, \(settings.minimumNewImages) needed",
+          ["ISNETD_NEW_IMAGES": "\(newImages)"])
+      return .skipped(newImages: newImages, minimum: settings.minimumNewImages)
+    }
+
+    let trainingFolder = try part(.train, of: dataset)
+    let validationFolder = try part(.validation, of: dataset)
+    guard validationFolder.items.count >= settings.calibrator.minimumImages else {
+      throw RetrainError(.tooFewImages, "the validation part holds \(validationFolder.items.count) images; calibrating the shortcut checks needs at least \(settings.calibrator.minimumImages)")
+    }
+    Torch.threads = settings.threads
+    let training = classifierTraining(classNames: dataset.classNames, current: current.bundle)
+    log(.started, "retrain started: \(settings.variant.rawValue) on \(trainingFolder.items.count) training and \(validationFolder.items.count) validation images (\(newImages) new), current model \(current.bundle.manifest.version)",
+        ["ISNETD_TRIGGER": settings.trigger.rawValue, "ISNETD_VARIANT": settings.variant.rawValue,
+         "ISNETD_TRAINING_IMAGES": "\(trainingFolder.items.count)", "ISNETD_VALIDATION_IMAGES": "\(validationFolder.items.count)",
+         "ISNETD_NEW_IMAGES": "\(newImages)", "ISNETD_MODEL_VERSION": current.bundle.manifest.version])
+
+    let staging = try registry.makeStagingFolder()
+    defer { try? FileManager.default.removeItem(atPath: staging) }
+    let segmenter = current.bundle.models.segmenter
+    let trainingData = try training.load(trainingFolder, segmenter: segmenter) { progress(.loading(part: "train", done: $0, total: $1)) }
+    let validationData = try training.load(validationFolder, segmenter: segmenter) { progress(.loading(part: "validation", done: $0, total: $1)) }
+    let started = Date()
+    let checkpoint = Checkpoint(path: "\(staging)/\(ModelBundle.classifierStem)")
+    let (_, result) = try training.train(
+      training: trainingData, validation: validationData, segmenter: segmenter, checkpoint: checkpoint,
+      events: { event in
+        progress(.training(event))
+        if case .validated(let record) = event { logEpoch(record) }
+      }, shouldStop: shouldStop)
+    guard result.best != nil, !result.stoppedEarly else { throw StopRequested("the retrain was stopped; nothing was registered") }
+    let trainingSeconds = Date().timeIntervalSince(started)
+
+    let bundlePath = "\(staging)/candidate.isnetd-model"
+    let measured: (version: String, candidate: ValidationFigures, current: ValidationFigures?, test: ValidationFigures?, calibrationProblem: String?)
+    do {
+      let candidate = try ModelBundle.create(
+        at: bundlePath, classifier: checkpoint.weightsPath, segmenter: "\(current.bundle.path)/\(ModelBundle.segmenterStem)",
+        calibration: { _ in validationFolder },
+        recipe: BundleRecipe(id: "retrained", calibrator: settings.calibrator, lungMask: current.bundle.manifest.lungMask,
+                             pipeline: PipelineOptions(batchSize: settings.batchSize)),
+        replace: false, isnetdVersion: isnetdVersion) { progress(.calibrating(done: $0, total: $1)) }
+      if shouldStop() { throw StopRequested("the retrain was stopped; nothing was registered") }
+      let candidateFigures = ValidationFigures.measure(candidate, on: validationFolder, batchSize: settings.batchSize) {
+        progress(.measuring(model: "the candidate", done: $0, total: $1))
+      }
+      let testFigures = try settings.testData.map { root in
+        ValidationFigures.measure(candidate, on: try LabeledFolder(root: root, classNames: dataset.classNames), batchSize: settings.batchSize) {
+          progress(.measuring(model: "the candidate on the test data", done: $0, total: $1))
+        }
+      }
+      measured = (candidate.manifest.version, candidateFigures, try measureCurrent(), testFigures, nil)
+    } catch let error as CalibrationError {
+      // Too few correct validation images to set the shortcut checks' limits: no bundle can be made,
+      // and the candidate is rejected on its training validation figures (the classifier is kept).
+      let best = result.best!.validation
+      try FileManager.default.createDirectory(atPath: bundlePath, withIntermediateDirectories: false)
+      for file in [checkpoint.weightsPath, checkpoint.metadataPath] {
+        try FileManager.default.moveItem(atPath: file, toPath: "\(bundlePath)/\(URL(fileURLWithPath: file).lastPathComponent)")
+      }
+      let labels = validationData.dataset.samples.map(\.label)
+      let figures = ValidationFigures(images: validationFolder.items.count, predicted: labels.count,
+                                      correct: Int((best.accuracy * Double(labels.count)).rounded()),
+                                      chanceAccuracy: ValidationFigures.chanceAccuracy(labels), macroF1: best.macroF1,
+                                      assessed: labels.count, backgroundShare: best.backgroundShare?.mean)
+      measured = (ModelVersion.make(settings.variant.rawValue), figures, try measureCurrent(), nil, "the shortcut checks could not be calibrated: \(error)")
+    }
+    if shouldStop() { throw StopRequested("the retrain was stopped; nothing was registered") }
+
+    func measureCurrent() throws -> ValidationFigures? {
+      guard current.bundle.manifest.classes == dataset.classNames else { return nil }
+      return ValidationFigures.measure(current.bundle, on: validationFolder, batchSize: settings.batchSize) {
+        progress(.measuring(model: "the current model", done: $0, total: $1))
+      }
+    }
+
+    var decision = settings.gate.decide(candidate: measured.candidate, current: measured.current)
+    if let problem = measured.calibrationProblem {
+      decision.accepted = false
+      decision.reasons.insert(problem, at: 0)
+    }
+    let (candidateFigures, currentFigures) = (measured.candidate, measured.current)
+    let registration = Registration(
+      version: measured.version, createdAt: Date(), isnetdVersion: isnetdVersion, trigger: settings.trigger.rawValue,
+      variant: settings.variant.rawValue,
+      data: TrainingDataRecord(
+        root: dataset.root, classes: dataset.classNames, splitRule: FrozenSplit.rule, validationFraction: settings.split.validationFraction,
+        trainingImages: trainingData.dataset.count, validationImages: validationData.dataset.count,
+        pseudoMasks: trainingData.summary.pseudoMasks.count + validationData.summary.pseudoMasks.count,
+        rejectedPseudoMasks: trainingData.summary.rejectedPseudoMasks.count + validationData.summary.rejectedPseudoMasks.count,
+        unusableFiles: dataset.unreadable.count, newImages: newImages),
+      trainingSeconds: trainingSeconds, candidate: candidateFigures,
+      comparedWith: Comparison(version: current.bundle.manifest.version, source: current.source, figures: currentFigures),
+      test: measured.test, decision: decision)
+    let instances = Set(dataset.images.map(\.sopInstanceUID)).sorted().joined(separator: "\n") + "\n"
+    try AtomicFile.write(Data(instances.utf8), to: "\(bundlePath)/\(ModelRegistry.instancesName)")
+    try registry.register(bundle: bundlePath, registration)
+
+    let fields = ["ISNETD_MODEL_VERSION": registration.version, "ISNETD_MACRO_F1": Self.figure(candidateFigures.macroF1),
+                  "ISNETD_BACKGROUND_SHARE": candidateFigures.backgroundShare.map(Self.figure) ?? "",
+                  "ISNETD_PREVIOUS_MODEL_VERSION": current.bundle.manifest.version]
+    let outcome: RetrainOutcome
+    if decision.accepted {
+      try registry.promote(registration.version, reason: "promoted by a \(settings.trigger.rawValue) retrain")
+      log(.promoted, "model \(registration.version) promoted: validation macro F1 \(Self.figure(candidateFigures.macroF1)), background share \(candidateFigures.backgroundShare.map(Self.figure) ?? "-") (was \(current.bundle.manifest.version): \(currentFigures.map { "\(Self.figure($0.macroF1)), \($0.backgroundShare.map(Self.figure) ?? "-")" } ?? "not comparable, other classes"))",
+          fields, level: .notice)
+      outcome = .promoted(registration)
+    } else {
+      log(.rejected, "model \(registration.version) rejected, \(current.bundle.manifest.version) keeps serving: \(decision.reasons.joined(separator: "; "))",
+          fields.merging(["ISNETD_REASON": decision.reasons.joined(separator: "; ")]) { $1 }, level: .warning)
+      outcome = .rejected(registration)
+    }
+    log(.finished, "retrain finished in \(Int(Date().timeIntervalSince(started).rounded())) s", fields)
+    return outcome
+  }
+
+  /// The model that serves now: the registry's current one, else the configured or shipped default.
+  private func currentModel(_ registry: ModelRegistry) throws -> (bundle: ModelBundle, source: String) {
+    let path: String
+    let source: String
+    do {
+      if let registered = try registry.currentBundlePath() {
+        (path, source) = (registered, "registry")
+      } else if let configured = settings.configuredModel ?? ModelBundle.locateDefault() {
+        (path, source) = (configured, configured)
+      } else {
+        throw RetrainError(.currentModelUnavailable, "no model is configured and no default bundle was found")
+      }
+    } catch let error as RegistryError {
+      throw RetrainError(.registryFailed, error.description)
+    }
+    do {
+      return (try ModelBundle(path: path), source)
+    } catch {
+      throw RetrainError(.currentModelUnavailable, "\(path): \(error)")
+    }
+  }
+
+  /// One side of the frozen split as a labelled folder.
+  private func part(_ part: FrozenSplit.Part, of dataset: SiteDataset) throws -> LabeledFolder {
+    let items = dataset.images(in: part).map { LabeledFolder.Item(imagePath: $0.path, maskPath: $0.maskPath, label: $0.label) }
+    guard !items.isEmpty else {
+      throw RetrainError(.tooFewImages, "the \(part.rawValue) part of \(dataset.root) holds no usable image (\(dataset.images.count) in all)")
+    }
+    return try LabeledFolder(root: dataset.root, classNames: dataset.classNames, items: items)
+  }
+
+  /// The classifier to train: the current model's input (unless another side is set), the configured
+  /// architecture for the data's classes.
+  private func classifierTraining(classNames: [String], current: ModelBundle) -> ClassifierTraining {
+    var input = current.manifest.input
+    if let side = settings.inputSide {
+      input.preprocessing.width = side
+      input.preprocessing.height = side
+    }
+    return ClassifierTraining(
+      variant: settings.variant,
+      architecture: ClassifierTraining.architecture(settings.architecture, classCount: classNames.count, channels: input.channels),
+      input: input, configuration: settings.recipe.configuration(variant: settings.variant), classNames: classNames,
+      producer: "isnetd \(isnetdVersion) retrain")
+  }
+
+  private func logEpoch(_ record: EpochRecord) {
+    log(.epoch, String(format: "epoch %d/%d: train loss %.4f, validation loss %.4f, macro F1 %.3f, background share %.3f",
+                       record.epoch, settings.recipe.epochs, record.trainingLoss, record.validationLosses.total,
+                       record.validation.macroF1, record.validation.backgroundShare?.mean ?? .nan),
+        ["ISNETD_EPOCH": "\(record.epoch)", "ISNETD_EPOCHS": "\(settings.recipe.epochs)", "ISNETD_LOSS": Self.figure(record.trainingLoss),
+         "ISNETD_MACRO_F1": Self.figure(record.validation.macroF1),
+         "ISNETD_BACKGROUND_SHARE": record.validation.backgroundShare.map { Self.figure($0.mean) } ?? ""])
+  }
+
+  private func log(_ event: RetrainEvent, _ message: String, _ fields: [String: String] = [:], level: Logger.Level = .info) {
+    var metadata: Logger.Metadata = ["MESSAGE_ID": "\(event.messageID)", "ISNETD_EVENT": "\(event.rawValue)"]
+    for (name, value) in fields where !value.isEmpty { metadata[name] = "\(value)" }
+    logger.log(level: level, "\(message)", metadata: metadata)
+  }
+
+  static func figure(_ value: Double) -> String { value.isFinite ? String(format: "%.4f", value) : "" }
+
+  /// The closed-code problem an error of the retrain stands for.
+  public static func problem(_ error: any Error) -> Problem {
+    switch error {
+    case let error as RetrainError: Problem(error)
+    case let error as DatasetError: Problem(error)
+    case let error as StopRequested: Problem(error)
+    case let error as RegistryError: Problem(RetrainError(.registryFailed, error.description))
+    default: Problem(screening: error)
+    }
+  }
+}

@@ -1,0 +1,68 @@
+public import Engine
+
+/// The classifier training recipe with isnetd's defaults, in one place: `isnetd train`, `experiment`
+/// and `retrain` start from it (their options only override it), and it becomes the engine's
+/// ``TrainingConfiguration``.
+public struct TrainingRecipe: Sendable, Equatable {
+  public enum OptimizerChoice: String, Sendable, CaseIterable { case sgd, adam }
+  public enum ScheduleChoice: String, Sendable, CaseIterable { case constant, cosine }
+  public enum BatchNormChoice: String, Sendable, CaseIterable { case detached, through }
+
+  /// Passes over the training set.
+  public var epochs = 30
+  public var batchSize = 16
+  public var optimizer = OptimizerChoice.adam
+  public var learningRate = 1e-3
+  /// SGD's momentum.
+  public var momentum = 0.9
+  /// constant, or cosine: annealed to 1 % of the rate by the last epoch.
+  public var learningRateSchedule = ScheduleChoice.cosine
+  /// P: the weight of the heatmap loss.
+  public var heatmapWeight = 0.7
+  /// Epochs over which P rises to its value (at most epochs − 1).
+  public var heatmapWarmupEpochs = 5
+  /// d: GWRP decay of the background term (0 = max, 1 = mean).
+  public var backgroundDecay = 0.9
+  /// E: the background term is log(1 + GWRP/E).
+  public var backgroundScale = 1.0
+  /// Epochs of plain training that tune C1/C2 before an ISNet (0 keeps C1 = 1, C2 = 25).
+  public var tuneCutEpochs = 5
+  /// How train-mode BatchNorm enters the heatmap.
+  public var batchNormRelevance = BatchNormChoice.detached
+  /// Batches whose statistics replace BatchNorm's running averages after each epoch (0: keep them).
+  public var batchNormRecalibration = 32
+  public var augmentation = true
+  public var seed: UInt64 = 0
+
+  public init() {}
+
+  /// Why the recipe cannot train, naming the setting; nil when it can.
+  public var problem: String? {
+    if epochs <= 0 || batchSize <= 0 { return "epochs and batch size must be positive" }
+    if !(learningRate.isFinite && learningRate > 0) { return "the learning rate must be positive" }
+    if !(momentum.isFinite && (0..<1).contains(momentum)) { return "the momentum must lie in [0, 1)" }
+    if !(0...1).contains(heatmapWeight) { return "the heatmap weight (P) must lie in [0, 1]" }
+    if heatmapWarmupEpochs < 0 || tuneCutEpochs < 0 || batchNormRecalibration < 0 {
+      return "the heatmap warm-up, cut-tuning epochs and BatchNorm recalibration cannot be negative"
+    }
+    if !(0...1).contains(backgroundDecay) { return "the background decay (d) must lie in [0, 1]" }
+    if !(backgroundScale.isFinite && backgroundScale > 0) { return "the background scale (E) must be positive" }
+    return nil
+  }
+
+  /// The engine's configuration for `variant` (cut tuning only for ISNets).
+  public func configuration(variant: Variant) -> TrainingConfiguration {
+    var objective = ObjectiveConfiguration(variant: variant, heatmapWeight: heatmapWeight)
+    objective.loss.backgroundDecay = backgroundDecay
+    objective.loss.backgroundScale = backgroundScale
+    objective.relevance.batchNorm = batchNormRelevance == .detached ? .detachedStatistics : .throughStatistics
+    return TrainingConfiguration(
+      objective: objective, epochs: epochs, batchSize: batchSize,
+      optimizer: optimizer == .sgd ? .sgd(learningRate: learningRate, momentum: momentum, weightDecay: 0)
+        : .adam(learningRate: learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
+      learningRateSchedule: learningRateSchedule == .cosine ? .cosine(floor: 0.01) : .constant,
+      heatmapWeightSchedule: HeatmapWeightSchedule(warmupEpochs: Swift.min(heatmapWarmupEpochs, epochs - 1)),
+      seed: seed, augmentation: augmentation ? AugmentationConfiguration() : .none,
+      cutTuningEpochs: variant == .plain ? 0 : tuneCutEpochs, batchNormRecalibrationBatches: batchNormRecalibration)
+  }
+}
