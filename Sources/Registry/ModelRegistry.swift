@@ -143,9 +143,11 @@ public struct ModelRegistry: Sendable {
     list().compactMap(\.registration).max { $0.createdAt < $1.createdAt }
   }
 
-  /// The SOP Instance UIDs the registration `version` was made from.
-  public func instances(of version: String) throws(RegistryError) -> Set<String> {
+  /// The SOP Instance UIDs the registration `version` was made from; nil when it records none (a
+  /// bundle registered by hand).
+  public func instances(of version: String) throws(RegistryError) -> Set<String>? {
     let path = "\(bundlePath(of: version))/\(Self.instancesName)"
+    guard FileManager.default.fileExists(atPath: path) else { return nil }
     do {
       let text = String(decoding: try FileContents.read(path, limit: 256 << 20), as: UTF8.self)
       return Set(text.split(separator: "\n").map(String.init))

@@ -122,7 +122,7 @@ public struct Retrainer {
                                   classNames: Set(current.bundle.manifest.classes) == Set(try LabeledFolder(root: dataRoot).classNames)
                                     ? current.bundle.manifest.classes : nil)
     for file in dataset.unreadable { logger.warning("not used: \(file.path): \(file.problem)", metadata: ["ISNETD_ERROR_CODE": "\(file.problem.code)"]) }
-    let known = try registry.latestRegistration().map { try registry.instances(of: $0.version) } ?? []
+    let known = try registry.latestRegistration().flatMap { try registry.instances(of: $0.version) } ?? []
     let newImages = Set(dataset.images.map(\.sopInstanceUID)).subtracting(known).count
     if settings.trigger == .scheduled, newImages < settings.minimumNewImages {
       log(.skipped, "retrain skipped: \(newImages) new labelled images since the last retrain, \(settings.minimumNewImages) needed",
