@@ -139,6 +139,7 @@ let package = Package(
       name: "isnetd-fuzz", dependencies: ["DICOM", "Engine", "Imaging", "Safetensors", "Screening", "TestSupport"],
       swiftSettings: strictSwift),
 
+    .testTarget(name: "RegistryTests", dependencies: ["Registry", "Screening", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Screening", "DICOM", "TestSupport"], swiftSettings: strictSwift),
     .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
     .testTarget(

@@ -7,7 +7,7 @@
 #   --binary FILE  install this isnetd executable; without it the release build is made here first
 #                  (swift build -c release --product isnetd).
 #   --root DIR     install into DIR instead of / (a scratch root for checking; nothing outside DIR is touched).
-#   --enable       enable isnetd.service and isnetd-storescp.service (and start them when installing into the
+#   --enable       enable isnetd.service, isnetd-storescp.service and isnetd-retrain.timer (and start them when installing into the
 #                  running system).
 #
 # Run as root. Installing again updates binaries, units and docs but keeps an existing /etc/isnetd/isnetd.conf.
@@ -56,7 +56,7 @@ install -d -m 0755 "$model_folder"
 install -m 0644 "$repository"/models/default.isnetd-model/* "$model_folder/"
 install -D -m 0755 "$repository/scripts/isnetd-ingress-handoff" "$prefix/usr/local/lib/isnetd/isnetd-ingress-handoff"
 # The administrator's units folder for locally built software; drop-ins still go to /etc/systemd/system/*.d/.
-for unit in isnetd.service isnetd-storescp.service; do
+for unit in isnetd.service isnetd-storescp.service isnetd-retrain.service isnetd-retrain.timer; do
   install -D -m 0644 "$repository/systemd/$unit" "$prefix/usr/local/lib/systemd/system/$unit"
 done
 install -D -m 0644 "$repository/systemd/isnetd.sysusers" "$prefix/usr/lib/sysusers.d/isnetd.conf"
@@ -87,8 +87,8 @@ if [[ $root == / && -d /run/systemd/system ]]; then
 fi
 if [[ $enable == yes ]]; then
   if [[ $live == yes ]]; then
-    systemctl enable --now isnetd.service isnetd-storescp.service
+    systemctl enable --now isnetd.service isnetd-storescp.service isnetd-retrain.timer
   else
-    systemctl --root="$root" enable isnetd.service isnetd-storescp.service
+    systemctl --root="$root" enable isnetd.service isnetd-storescp.service isnetd-retrain.timer
   fi
 fi

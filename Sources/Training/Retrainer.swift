@@ -59,8 +59,8 @@ public struct RetrainSettings: Sendable {
 
 /// How a retrain ended.
 public enum RetrainOutcome: Sendable {
-  /// A scheduled retrain found too few new images; nothing was trained.
-  case skipped(newImages: Int, minimum: Int)
+  /// A scheduled retrain found too few new images, or no labelled data; nothing was trained.
+  case skipped(reason: String)
   /// The candidate passed the gate and is the current model now.
   case promoted(Registration)
   /// The candidate failed the gate and stays in the registry as rejected.
@@ -105,6 +105,7 @@ public struct Retrainer {
   private func retrain(progress: (RetrainProgress) -> Void, shouldStop: () -> Bool) throws -> RetrainOutcome {
     let registry = ModelRegistry(state: settings.state)
     guard let dataRoot = settings.data else {
+      if settings.trigger == .scheduled { return skip("retraining is not set up: retrain.data is empty") }
       throw RetrainError(.dataNotConfigured, "set retrain.data in the configuration (or --data) to the labelled class folders")
     }
     let lock: RegistryLock
@@ -118,16 +119,19 @@ public struct Retrainer {
     for name in registry.removeAbandonedStaging() { logger.info("removed \(name), left by a retrain that did not finish") }
 
     let current = try currentModel(registry)
+    let folder: LabeledFolder
+    do {
+      folder = try LabeledFolder(root: dataRoot)
+    } catch let error as DatasetError where settings.trigger == .scheduled {
+      return skip("no labelled data to learn from yet: \(error.message)")
+    }
+    // The current model's class order when the data has its classes, so the two can be compared.
     let dataset = try SiteDataset(root: dataRoot, split: settings.split,
-                                  classNames: Set(current.bundle.manifest.classes) == Set(try LabeledFolder(root: dataRoot).classNames)
-                                    ? current.bundle.manifest.classes : nil)
+                                  classNames: Set(current.bundle.manifest.classes) == Set(folder.classNames) ? current.bundle.manifest.classes : nil)
     for file in dataset.unreadable { logger.warning("not used: \(file.path): \(file.problem)", metadata: ["ISNETD_ERROR_CODE": "\(file.problem.code)"]) }
-    let known = try registry.latestRegistration().flatMap { try registry.instances(of: $0.version) } ?? []
-    let newImages = Set(dataset.images.map(\.sopInstanceUID)).subtracting(known).count
+    let newImages = try dataset.newInstances(since: registry).count
     if settings.trigger == .scheduled, newImages < settings.minimumNewImages {
-      log(.skipped, "retrain skipped: \(newImages) new labelled images since the last retrain, \(settings.minimumNewImages) needed",
-          ["ISNETD_NEW_IMAGES": "\(newImages)"])
-      return .skipped(newImages: newImages, minimum: settings.minimumNewImages)
+      return skip("\(newImages) new labelled images since the last retrain, \(settings.minimumNewImages) needed", newImages: newImages)
     }
 
     let trainingFolder = try part(.train, of: dataset)
@@ -241,6 +245,11 @@ public struct Retrainer {
     return outcome
   }
 
+  private func skip(_ reason: String, newImages: Int? = nil) -> RetrainOutcome {
+    log(.skipped, "retrain skipped: \(reason)", ["ISNETD_REASON": reason, "ISNETD_NEW_IMAGES": newImages.map(String.init) ?? ""])
+    return .skipped(reason: reason)
+  }
+
   /// The model that serves now: the registry's current one, else the configured or shipped default.
   private func currentModel(_ registry: ModelRegistry) throws -> (bundle: ModelBundle, source: String) {
     let path: String
@@ -288,10 +297,11 @@ public struct Retrainer {
   }
 
   private func logEpoch(_ record: EpochRecord) {
-    log(.epoch, String(format: "epoch %d/%d: train loss %.4f, validation loss %.4f, macro F1 %.3f, background share %.3f",
+    log(.epoch, String(format: "epoch %d/%d: train loss %.4f, validation loss %.4f, macro F1 %.3f, background share %.3f, %.0f s",
                        record.epoch, settings.recipe.epochs, record.trainingLoss, record.validationLosses.total,
-                       record.validation.macroF1, record.validation.backgroundShare?.mean ?? .nan),
+                       record.validation.macroF1, record.validation.backgroundShare?.mean ?? .nan, record.seconds),
         ["ISNETD_EPOCH": "\(record.epoch)", "ISNETD_EPOCHS": "\(settings.recipe.epochs)", "ISNETD_LOSS": Self.figure(record.trainingLoss),
+         "ISNETD_EPOCH_SECONDS": Self.figure(record.seconds),
          "ISNETD_MACRO_F1": Self.figure(record.validation.macroF1),
          "ISNETD_BACKGROUND_SHARE": record.validation.backgroundShare.map { Self.figure($0.mean) } ?? ""])
   }

@@ -1,5 +1,6 @@
-public import DICOM
+import DICOM
 import Foundation
+public import Registry
 public import Screening
 
 /// A site's labelled chest X-rays for retraining: one folder of class folders (the layout of
@@ -41,7 +42,7 @@ public struct SiteDataset: Sendable {
         }
         images.append(Image(path: item.imagePath, maskPath: item.maskPath, label: item.label, sopInstanceUID: uid,
                             part: split.part(ofInstance: uid)))
-      } catch let error as DICOMError {
+      } catch {
         unreadable.append(Unreadable(path: item.imagePath, problem: Problem(error)))
       }
     }
@@ -77,5 +78,13 @@ public struct SiteDataset: Sendable {
   /// Instances that occur more than once (copies of one image, perhaps under two classes), by UID.
   public var repeatedInstances: [String: [String]] {
     Dictionary(grouping: images, by: \.sopInstanceUID).filter { $0.value.count > 1 }.mapValues { $0.map(\.path) }
+  }
+
+  /// Instances not used by the registry's last retrain (all of them when there was none, or when it
+  /// recorded none), and that retrain's version.
+  public func newInstances(since registry: ModelRegistry) throws -> (count: Int, lastRetrain: String?) {
+    let last = registry.latestRegistration()
+    let known = try last.flatMap { try registry.instances(of: $0.version) } ?? []
+    return (Set(images.map(\.sopInstanceUID)).subtracting(known).count, last?.version)
   }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Daemon
 import Foundation
+import Registry
 import Screening
 import Training
 
@@ -19,30 +21,48 @@ struct DatasetCommand: ParsableCommand {
         stable hash of its SOP Instance UID, so the validation split never changes as data grows. Prints \
         per class the images in each part and how many have a lung mask (the others get a pseudo-mask \
         from the bundle's segmenter), instances present more than once, and every file that cannot be \
-        used with its reason. Exits 0 when every file is usable, 1 when some are not.
+        used with its reason; with --config, also how many images are new since the last retrain (what \
+        the timer's retrain.minimum_new_images counts). Exits 0 when every file is usable, 1 when some are not.
         """)
 
-    @Argument(help: "The labelled folder: one sub-folder per class.")
-    var directory: String
-    @Option(help: "The share of instances in validation, strictly between 0 and 1.")
-    var validationFraction = 0.2
+    @Argument(help: "The labelled folder: one sub-folder per class (default: retrain.data of --config).")
+    var directory: String?
+    @Option(help: "The service's configuration: DIR, the validation share and the registry (for the images new since the last retrain) come from it.")
+    var config: String?
+    @Option(help: "The share of instances in validation, strictly between 0 and 1 (default: retrain.validation_fraction, else 0.2).")
+    var validationFraction: Double?
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
     func validate() throws {
-      guard validationFraction > 0, validationFraction < 1 else {
+      if let validationFraction, !(validationFraction > 0 && validationFraction < 1) {
         throw ValidationError("--validation-fraction must lie strictly between 0 and 1.")
       }
+      guard directory != nil || config != nil else { throw ValidationError("give DIR or --config (whose retrain.data names it)") }
     }
 
     func run() throws {
-      let dataset = try SiteDataset(root: directory, split: try FrozenSplit(validationFraction: validationFraction))
+      var configuration: DaemonConfiguration?
+      if let config {
+        do {
+          configuration = try DaemonConfiguration.resolve(file: config).configuration
+        } catch {
+          throw ValidationError(error.message)
+        }
+      }
+      guard let root = directory ?? configuration?.retrain.data else {
+        throw ValidationError("\(config ?? "the configuration") sets no retrain.data; give DIR")
+      }
+      let fraction = validationFraction ?? configuration?.retrain.validationFraction ?? 0.2
+      let dataset = try SiteDataset(root: root, split: try FrozenSplit(validationFraction: fraction))
+      let newImages = try configuration.map { try dataset.newInstances(since: ModelRegistry(state: $0.state)) }
+      let report = DatasetReport(dataset, newImages: newImages)
       if json {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(DatasetReport(dataset)), as: UTF8.self))
+        print(String(decoding: try encoder.encode(report), as: UTF8.self))
       } else {
-        print(DatasetReport(dataset).text)
+        print(report.text)
       }
       if !dataset.unreadable.isEmpty { throw ExitCode.failure }
     }
@@ -63,8 +83,14 @@ struct DatasetReport: Encodable {
   let images: Int
   let repeatedInstances: [String: [String]]
   let unusable: [UnusableFile]
+  /// Instances the last retrain did not use (nil: no registry was given).
+  let newSinceLastRetrain: Int?
+  /// The last retrain's model version (nil: none, or no registry given).
+  let lastRetrain: String?
 
-  init(_ dataset: SiteDataset) {
+  init(_ dataset: SiteDataset, newImages: (count: Int, lastRetrain: String?)?) {
+    newSinceLastRetrain = newImages?.count
+    lastRetrain = newImages?.lastRetrain
     root = dataset.root
     validationFraction = dataset.split.validationFraction
     classes = dataset.countsPerClass
@@ -83,6 +109,9 @@ struct DatasetReport: Encodable {
     lines.append(row(["class", "train", "validation", "with mask", "pseudo-mask"]))
     for counts in classes {
       lines.append(row([counts.className, "\(counts.train)", "\(counts.validation)", "\(counts.withMask)", "\(counts.needingPseudoMask)"]))
+    }
+    if let newSinceLastRetrain {
+      lines.append("new since the last retrain (\(lastRetrain ?? "none yet")): \(newSinceLastRetrain) images")
     }
     if !repeatedInstances.isEmpty {
       lines.append("instances present more than once (kept in one part): \(repeatedInstances.count)")

@@ -51,19 +51,23 @@ struct ModelsCommand: ParsableCommand {
       }
       print("current: \(current?.version ?? "none registered (the configured model serves)")")
       guard !listings.isEmpty else { return print("no registered models in \(registry.root)") }
-      print("  " + ["version", "created", "trigger", "decision", "macro F1", "background", "was (F1, background)"].enumerated()
-        .map { $1.padding(toLength: [30, 21, 10, 10, 9, 11, 0][$0], withPad: " ", startingAt: 0) }.joined())
+      var rows = [["  version", "created", "trigger", "decision", "macro F1", "background", "measured against (macro F1, background)"]]
       for listing in listings {
-        let mark = listing.version == current?.version ? "* " : "  "
+        let name = (listing.version == current?.version ? "* " : "  ") + listing.version
         guard let registration = listing.registration else {
-          print(mark + listing.version.padding(toLength: 30, withPad: " ", startingAt: 0) + "unreadable: \(listing.problem ?? "")")
+          rows.append([name, "unreadable: \(listing.problem ?? "")"])
           continue
         }
-        let compared = registration.comparedWith.figures.map { "\(Self.figure($0.macroF1)), \(Self.figure($0.backgroundShare))" } ?? "not comparable"
-        let cells = [registration.version, registration.createdAt.formatted(.iso8601), registration.trigger,
+        let compared = registration.comparedWith.figures.map { "\(Self.figure($0.macroF1)), \(Self.figure($0.backgroundShare))" }
+          ?? "other classes"
+        rows.append([name, registration.createdAt.formatted(.iso8601), registration.trigger,
                      registration.decision.accepted ? "accepted" : "rejected", Self.figure(registration.candidate.macroF1),
-                     Self.figure(registration.candidate.backgroundShare), "\(registration.comparedWith.version): \(compared)"]
-        print(mark + cells.enumerated().map { $1.padding(toLength: max([30, 21, 10, 10, 9, 11, 0][$0], $1.count + 1), withPad: " ", startingAt: 0) }.joined())
+                     Self.figure(registration.candidate.backgroundShare), "\(registration.comparedWith.version) (\(compared))"])
+      }
+      let complete = rows.filter { $0.count == rows[0].count }
+      let widths = (0..<rows[0].count).map { column in complete.map { $0[column].count }.max()! }
+      for row in rows {
+        print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))
       }
     }
 

@@ -90,8 +90,8 @@ struct Retrain: ParsableCommand {
     let outcome = try Retrainer(settings: settings, logger: Logger(label: "isnetd-retrain"), isnetdVersion: BuildInfo.version)
       .run(progress: { printer?.report($0) }, shouldStop: { stop.isRequested })
     switch outcome {
-    case .skipped(let newImages, let minimum):
-      print("skipped: \(newImages) new labelled images since the last retrain, \(minimum) needed")
+    case .skipped(let reason):
+      print("skipped: \(reason)")
     case .promoted(let registration):
       print("promoted \(registration.version): it serves now (not for clinical use)")
     case .rejected(let registration):

@@ -38,6 +38,38 @@ struct CheckpointTests {
     #expect(try model.logits(input).floats() == loaded.logits(input).floats())
   }
 
+  @Test("a format-1 sidecar without the settings added later loads as those runs trained; at format 2 they are required; new sidecars are format 2")
+  func formatVersions() throws {
+    let directory = try TemporaryDirectory()
+    let model = try DenseNet(configuration)
+    var described = metadata(model)
+    described.training = TrainingConfiguration(objective: ObjectiveConfiguration(variant: .selective), learningRateSchedule: .cosine(floor: 0.01),
+                                               heatmapWeightSchedule: HeatmapWeightSchedule(warmupEpochs: 3), batchNormRecalibrationBatches: 32)
+    let checkpoint = Checkpoint(path: directory.path("model"))
+    #expect(try checkpoint.save(model, metadata: described).formatVersion == 2)
+    #expect(try checkpoint.metadata().training == described.training)
+
+    // The sidecar as the first checkpoints were written: format 1, none of the later settings.
+    var sidecar = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: checkpoint.metadataPath))) as! [String: Any]
+    var training = sidecar["training"] as! [String: Any]
+    for key in ["learningRateSchedule", "heatmapWeightSchedule", "batchNormRecalibrationBatches"] { training[key] = nil }
+    sidecar["training"] = training
+    for version in [1, 2] {
+      sidecar["formatVersion"] = version
+      try JSONSerialization.data(withJSONObject: sidecar).write(to: URL(fileURLWithPath: checkpoint.metadataPath))
+      if version == 1 {
+        let old = try #require(try checkpoint.metadata().training)
+        #expect(old.learningRateSchedule == .constant)
+        #expect(old.heatmapWeightSchedule == HeatmapWeightSchedule())
+        #expect(old.batchNormRecalibrationBatches == 0)
+        _ = try checkpoint.loadClassifier()
+      } else {
+        let error = #expect(throws: EngineError.self) { try checkpoint.metadata() }
+        #expect(error?.description.contains("learningRateSchedule") == true, "\(String(describing: error))")
+      }
+    }
+  }
+
   @Test("a weights file of another shape fails with a message naming the tensor and both shapes")
   func wrongShape() throws {
     let directory = try TemporaryDirectory()

@@ -96,7 +96,7 @@ struct HostileCheckpointTests {
     Edit("weightsFingerprint", "fnv1a64:zz"),
     Edit("formatVersion", -1),
     Edit("formatVersion", 0),
-    Edit("formatVersion", 2),
+    Edit("formatVersion", 3),
     Edit("architecture.parameters.blockLayers", [1_000_000]),
     Edit("architecture.parameters.blockLayers", [2, 1_000_000]),
     Edit("architecture.parameters.blockLayers", [2, 2, 2]),

@@ -6,7 +6,10 @@ import TestSupport
 /// units checked by systemd's own tools. PID 1 is not systemd here: everything runs offline.
 @Suite("systemd units and install script")
 struct UnitFileTests {
-  static let units = ["isnetd.service", "isnetd-storescp.service"]
+  static let units = ["isnetd.service", "isnetd-storescp.service", "isnetd-retrain.service"]
+  /// The units `install.sh --enable` enables, with the target that wants each.
+  static let enabled = [("isnetd.service", "multi-user.target"), ("isnetd-storescp.service", "multi-user.target"),
+                        ("isnetd-retrain.timer", "timers.target")]
 
   /// The commands of systemd/README.md's ```sh blocks.
   static func documentedCommands() throws -> [String] {
@@ -46,6 +49,8 @@ struct UnitFileTests {
       ("/usr/local/lib/isnetd/isnetd-ingress-handoff", 0o755),
       ("/usr/local/lib/systemd/system/isnetd.service", 0o644),
       ("/usr/local/lib/systemd/system/isnetd-storescp.service", 0o644),
+      ("/usr/local/lib/systemd/system/isnetd-retrain.service", 0o644),
+      ("/usr/local/lib/systemd/system/isnetd-retrain.timer", 0o644),
       ("/usr/lib/sysusers.d/isnetd.conf", 0o644),
       ("/usr/lib/tmpfiles.d/isnetd.conf", 0o644),
       ("/usr/local/share/isnetd/models/default.isnetd-model/bundle.json", 0o644),
@@ -70,9 +75,9 @@ struct UnitFileTests {
     } else {
       #expect(!FileManager.default.fileExists(atPath: installedConfig))
     }
-    // --enable: wanted by multi-user.target.
-    for unit in Self.units {
-      let link = root.url.path + "/etc/systemd/system/multi-user.target.wants/\(unit)"
+    // --enable: the services wanted by multi-user.target, the retrain timer by timers.target.
+    for (unit, target) in Self.enabled {
+      let link = root.url.path + "/etc/systemd/system/\(target).wants/\(unit)"
       #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "/usr/local/lib/systemd/system/\(unit)")
     }
   }
@@ -107,7 +112,7 @@ struct UnitFileTests {
     #expect(incoming.st_dev == inbox.st_dev)
   }
 
-  @Test("systemd-analyze verify accepts both installed units without a word")
+  @Test("systemd-analyze verify accepts every installed unit and the retrain timer without a word")
   func verify() throws {
     let (root, _) = try Self.installDocumented()
     // verify checks that ExecStart's program exists, on this machine's paths (its --root would also need
@@ -115,7 +120,7 @@ struct UnitFileTests {
     // the scratch root, in copies with the same names.
     let copies = try TemporaryDirectory(prefix: "isnetd-units")
     var paths: [String] = []
-    for unit in Self.units {
+    for unit in Self.units + ["isnetd-retrain.timer"] {
       let installed = try String(contentsOfFile: root.url.path + "/usr/local/lib/systemd/system/\(unit)", encoding: .utf8)
       let shipped = try UnitFile(unit).text
       #expect(installed == shipped)
@@ -155,6 +160,34 @@ struct UnitFileTests {
     #expect(report.exposure <= 2.0, "exposure \(report.exposure)")
     for setting in ["CapabilityBoundingSet=~CAP_SYS_ADMIN", "MemoryDenyWriteExecute=", "User=/DynamicUser=", "ProtectSystem="] {
       #expect(report.passed.contains(setting), "\(setting) not in force")
+    }
+  }
+
+  @Test("isnetd-retrain.service is hardened like the daemon, runs at the lowest CPU and I/O priority within a CPU quota, and treats a rejection as success")
+  func retrainUnit() throws {
+    let report = try Self.security("isnetd-retrain.service")
+    #expect(report.exposure <= 2.0, "exposure \(report.exposure)")
+    for setting in ["PrivateNetwork=", "CapabilityBoundingSet=~CAP_SYS_ADMIN", "User=/DynamicUser=", "ProtectSystem=", "NoNewPrivileges="] {
+      #expect(report.passed.contains(setting), "\(setting) not in force")
+    }
+    let unit = try UnitFile("isnetd-retrain.service")
+    #expect(unit.values(of: "Type") == ["oneshot"])
+    #expect(unit.values(of: "Nice") == ["19"])
+    #expect(unit.values(of: "IOSchedulingClass") == ["idle"])
+    #expect(unit.values(of: "CPUQuota").count == 1)
+    #expect(unit.values(of: "SuccessExitStatus") == ["3"])
+    #expect(try unit.execStart().prefix(3) == ["/usr/local/bin/isnetd", "retrain", "--scheduled"])
+    let timer = try UnitFile("isnetd-retrain.timer")
+    #expect(timer.values(of: "Persistent") == ["true"])
+    #expect(timer.values(of: "OnCalendar").count == 1)
+    // The shipped calendar, and the one of docs/retraining.md's drop-in example, are calendars systemd accepts.
+    let retraining = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/retraining.md"), encoding: .utf8)
+    let example = retraining.split(separator: "\n").filter { $0.hasPrefix("OnCalendar=") && $0.count > "OnCalendar=".count }
+      .map { String($0.dropFirst("OnCalendar=".count)) }
+    #expect(example.count == 1)
+    for value in timer.values(of: "OnCalendar") + example {
+      let calendar = try Self.analyze(["calendar", value])
+      #expect(calendar.contains("Next elapse:"), "\(calendar)")
     }
   }
 

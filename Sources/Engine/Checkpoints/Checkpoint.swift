@@ -46,7 +46,7 @@ public struct Checkpoint {
     let data = try Self.readRegularFile(metadataPath, limit: Self.sidecarByteLimit)
     let metadata: CheckpointMetadata
     do {
-      metadata = try Self.decoder.decode(CheckpointMetadata.self, from: data)
+      metadata = try CheckpointMetadata.decode(data)
     } catch {
       throw EngineError.checkpoint("\(metadataPath) is not valid checkpoint metadata: \(PlainErrorText.of(error))")
     }

@@ -4,7 +4,10 @@ public import Imaging
 /// The JSON sidecar of a checkpoint: everything needed to rebuild the model, feed it, interpret its
 /// outputs and trace where it came from. Written beside the weights as `<name>.json`.
 public struct CheckpointMetadata: Codable, Sendable, Equatable {
-  public static let currentFormatVersion = 1
+  /// 2: the training configuration records its learning-rate and P schedules and its BatchNorm
+  /// recalibration, and a version-2 sidecar without them is refused. 1: written before those settings
+  /// existed; they decode as what those runs did (constant rate, no P warm-up, no recalibration).
+  public static let currentFormatVersion = 2
 
   /// "isnetd-checkpoint"; lets tools tell the sidecar apart from other JSON.
   public var format: String
@@ -51,6 +54,22 @@ public struct CheckpointMetadata: Codable, Sendable, Equatable {
     self.segmentation = segmentation
     self.weightsFingerprint = weightsFingerprint
     self.clinicallyValidated = clinicallyValidated
+  }
+}
+
+extension CodingUserInfoKey {
+  /// The format version of the sidecar being decoded, for settings that a version made required.
+  public static let checkpointFormatVersion = CodingUserInfoKey(rawValue: "isnetd.checkpointFormatVersion")!
+}
+
+extension CheckpointMetadata {
+  /// Decodes a sidecar by the rules of its own `formatVersion`.
+  static func decode(_ data: Data) throws -> CheckpointMetadata {
+    struct Header: Decodable { let formatVersion: Int }
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    decoder.userInfo[.checkpointFormatVersion] = try decoder.decode(Header.self, from: data).formatVersion
+    return try decoder.decode(CheckpointMetadata.self, from: data)
   }
 }
 

@@ -45,20 +45,22 @@ extension SegmenterTrainingConfiguration {
          batchNormRecalibrationBatches
   }
 
-  /// Settings added since the first segmenter checkpoints decode, when absent, as what those runs did:
-  /// a constant learning rate and no BatchNorm recalibration.
+  /// In sidecars of format 1, settings added since the first segmenter checkpoints decode, when absent,
+  /// as what those runs did: a constant learning rate and no BatchNorm recalibration; from format 2 on
+  /// they are required.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.container(keyedBy: CodingKeys.self)
+    let added = AddedSettings(container, decoder)
     self.init(
       epochs: try container.decode(Int.self, forKey: .epochs),
       batchSize: try container.decode(Int.self, forKey: .batchSize),
       optimizer: try container.decode(OptimizerConfiguration.self, forKey: .optimizer),
-      learningRateSchedule: try container.decodeIfPresent(LearningRateSchedule.self, forKey: .learningRateSchedule) ?? .constant,
+      learningRateSchedule: try added.decode(.learningRateSchedule, before: LearningRateSchedule.constant),
       gradientClipNorm: try container.decodeIfPresent(Double.self, forKey: .gradientClipNorm),
       seed: try container.decode(UInt64.self, forKey: .seed),
       augmentation: try container.decode(AugmentationConfiguration.self, forKey: .augmentation),
       loss: try container.decode(SegmentationLossConfiguration.self, forKey: .loss),
-      batchNormRecalibrationBatches: try container.decodeIfPresent(Int.self, forKey: .batchNormRecalibrationBatches) ?? 0)
+      batchNormRecalibrationBatches: try added.decode(.batchNormRecalibrationBatches, before: 0))
   }
 }
 

@@ -47,24 +47,40 @@ extension TrainingConfiguration {
          augmentation, cutTuningEpochs, batchNormRecalibrationBatches
   }
 
-  /// Checkpoints record the configuration they were trained with. Settings added since the first
-  /// checkpoints decode, when absent, as what those runs did: a constant learning rate, no P warm-up,
-  /// no BatchNorm recalibration.
+  /// Checkpoints record the configuration they were trained with. In sidecars of format 1, settings
+  /// added since decode, when absent, as what those runs did: a constant learning rate, no P warm-up,
+  /// no BatchNorm recalibration; from format 2 on they are required.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.container(keyedBy: CodingKeys.self)
+    let added = AddedSettings(container, decoder)
     self.init(
       objective: try container.decode(ObjectiveConfiguration.self, forKey: .objective),
       epochs: try container.decode(Int.self, forKey: .epochs),
       batchSize: try container.decode(Int.self, forKey: .batchSize),
       optimizer: try container.decode(OptimizerConfiguration.self, forKey: .optimizer),
-      learningRateSchedule: try container.decodeIfPresent(LearningRateSchedule.self, forKey: .learningRateSchedule) ?? .constant,
-      heatmapWeightSchedule: try container.decodeIfPresent(HeatmapWeightSchedule.self, forKey: .heatmapWeightSchedule)
-        ?? HeatmapWeightSchedule(),
+      learningRateSchedule: try added.decode(.learningRateSchedule, before: LearningRateSchedule.constant),
+      heatmapWeightSchedule: try added.decode(.heatmapWeightSchedule, before: HeatmapWeightSchedule()),
       gradientClipNorm: try container.decodeIfPresent(Double.self, forKey: .gradientClipNorm),
       seed: try container.decode(UInt64.self, forKey: .seed),
       augmentation: try container.decode(AugmentationConfiguration.self, forKey: .augmentation),
       cutTuningEpochs: try container.decode(Int.self, forKey: .cutTuningEpochs),
-      batchNormRecalibrationBatches: try container.decodeIfPresent(Int.self, forKey: .batchNormRecalibrationBatches) ?? 0)
+      batchNormRecalibrationBatches: try added.decode(.batchNormRecalibrationBatches, before: 0))
+  }
+}
+
+/// Settings that checkpoint format 2 made required: in a format-1 sidecar (or JSON decoded without a
+/// format version, such as a bundle manifest's copy) an absent one is what runs did before it existed.
+struct AddedSettings<Key: CodingKey> {
+  let container: KeyedDecodingContainer<Key>
+  let required: Bool
+
+  init(_ container: KeyedDecodingContainer<Key>, _ decoder: any Decoder) {
+    self.container = container
+    required = (decoder.userInfo[.checkpointFormatVersion] as? Int ?? 1) >= 2
+  }
+
+  func decode<Value: Decodable>(_ key: Key, before value: Value) throws -> Value {
+    required ? try container.decode(Value.self, forKey: key) : try container.decodeIfPresent(Value.self, forKey: key) ?? value
   }
 }
 

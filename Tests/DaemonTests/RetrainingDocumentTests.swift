@@ -1,0 +1,54 @@
+import Foundation
+import Registry
+import Testing
+import TestSupport
+
+@Suite("docs/retraining.md runs as written")
+struct RetrainingDocumentTests {
+  @Test("every isnetd command of docs/retraining.md, in order, on the shipped configuration with its folders moved under a scratch root")
+  func commands() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    let scratch = try TemporaryDirectory(prefix: "isnetd-retraining")
+    let site = try SiteData(in: scratch)
+    func moved(_ line: String) -> String {
+      line.replacingOccurrences(of: "/etc/isnetd/isnetd.conf", with: scratch.path("isnetd.conf"))
+        .replacingOccurrences(of: "/srv/isnetd/labelled", with: site.root)
+        .replacingOccurrences(of: "/srv/isnetd", with: scratch.path("srv"))
+        .replacingOccurrences(of: "/var/lib/isnetd", with: scratch.path("state"))
+    }
+    // The shipped configuration, its folders moved; calibration on this small validation part needs fewer images.
+    let shipped = try String(contentsOfFile: root + "/systemd/isnetd.conf", encoding: .utf8)
+      .replacingOccurrences(of: "calibration_minimum_images: 30", with: "calibration_minimum_images: 10")
+    try moved(shipped).write(toFile: scratch.path("isnetd.conf"), atomically: true, encoding: .utf8)
+    let registry = ModelRegistry(state: scratch.path("state"))
+
+    let text = try String(contentsOfFile: root + "/docs/retraining.md", encoding: .utf8)
+    let commands = text.split(separator: "\n").filter { $0.hasPrefix("isnetd ") }.map { moved(String($0)) }
+    #expect(commands.map { $0.split(separator: " ").prefix(3).joined(separator: " ") }
+      == ["isnetd dataset check", "isnetd retrain --config", "isnetd models list", "isnetd models show", "isnetd models rollback",
+          "isnetd models promote"])
+    var environment = ProcessInfo.processInfo.environment
+    environment["OPENBLAS_NUM_THREADS"] = "1"
+    environment["JOURNAL_STREAM"] = nil
+    for command in commands {
+      let version = try registry.pointer()?.version ?? registry.list().last?.version ?? ""
+      var arguments = command.replacingOccurrences(of: "VERSION", with: version).split(separator: " ").dropFirst().map(String.init)
+      if arguments.first == "retrain" {
+        // The shipped recipe trains 30 epochs at 224 x 224: the test's is small enough for a test.
+        arguments += ["--log", "stderr", "--size", "64", "--epochs", "10", "--batch-size", "8", "--tune-cut-epochs", "2",
+                      "--heatmap-warmup-epochs", "2", "--heatmap-weight", "0.3"]
+      }
+      let output = try Command.run(isnetdExecutable, arguments, environment: environment)
+      #expect(!output.isEmpty, "\(command)")
+      switch arguments.prefix(2).joined(separator: " ") {
+      case "dataset check": #expect(output.contains("new since the last retrain (none yet): 360 images"), "\(output)")
+      case "retrain --config": #expect(output.contains("promoted \(try registry.pointer()?.version ?? "?")"), "\(output)")
+      case "models list": #expect(output.contains("* \(version)"), "\(output)")
+      case "models show": #expect(output.contains("\"accepted\" : true"), "\(output)")
+      case "models rollback": #expect(try registry.pointer()?.version == nil)
+      case "models promote": #expect(try registry.pointer()?.version == version)
+      default: Issue.record("unexpected command \(command)")
+      }
+    }
+  }
+}
