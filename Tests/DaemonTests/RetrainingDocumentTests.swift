@@ -23,7 +23,12 @@ struct RetrainingDocumentTests {
     let registry = ModelRegistry(state: scratch.path("state"))
 
     let text = try String(contentsOfFile: root + "/docs/retraining.md", encoding: .utf8)
-    let commands = text.split(separator: "\n").filter { $0.hasPrefix("isnetd ") }.map { moved(String($0)) }
+    // The lines of its ```sh blocks.
+    var commands: [String] = []
+    var inBlock = false
+    for line in text.split(separator: "\n") {
+      if line.hasPrefix("```") { inBlock = line == "```sh" } else if inBlock { commands.append(moved(String(line))) }
+    }
     #expect(commands.map { $0.split(separator: " ").prefix(3).joined(separator: " ") }
       == ["isnetd dataset check", "isnetd retrain --config", "isnetd models list", "isnetd models show", "isnetd models rollback",
           "isnetd models promote"])
