@@ -154,7 +154,7 @@ let package = Package(
       swiftSettings: strictSwift),
     .testTarget(
       name: "DaemonTests",
-      dependencies: ["Daemon", "Registry", "Screening", "Systemd", "Durable", "DICOM", "Phantoms", "TestSupport", "isnetd",
+      dependencies: ["Daemon", "Registry", "Training", "Screening", "Systemd", "Durable", "DICOM", "Phantoms", "TestSupport", "isnetd",
                      .product(name: "GRDB", package: "GRDB.swift")],
       swiftSettings: strictSwift),
     .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "TestSupport"], swiftSettings: strictSwift),

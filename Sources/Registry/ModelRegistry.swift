@@ -255,6 +255,11 @@ public struct Listing: Sendable {
 /// A registry that cannot be read or changed as asked.
 public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
   public let description: String
+  /// Whether a lock was refused because another process holds it.
+  public let lockHeld: Bool
 
-  public init(_ description: String) { self.description = description }
+  public init(_ description: String, lockHeld: Bool = false) {
+    self.description = description
+    self.lockHeld = lockHeld
+  }
 }

@@ -13,10 +13,11 @@ public final class RegistryLock: Sendable {
     descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     guard descriptor >= 0 else { throw RegistryError("cannot open the lock \(path): \(String(cString: strerror(errno)))") }
     guard flock(descriptor, LOCK_EX | (wait ? 0 : LOCK_NB)) == 0 else {
-      let busy = errno == EWOULDBLOCK
+      let code = errno
       let held = Self.describeHolder(descriptor)
       close(descriptor)
-      throw RegistryError(busy ? "\(held.isEmpty ? "another process" : held) holds \(path)" : "cannot lock \(path): \(String(cString: strerror(errno)))")
+      throw code == EWOULDBLOCK ? RegistryError("\(held.isEmpty ? "another process" : held) holds \(path)", lockHeld: true)
+        : RegistryError("cannot lock \(path): \(String(cString: strerror(code)))")
     }
     let line = "process \(getpid()), \(holder), since \(Date().formatted(.iso8601))\n"
     _ = ftruncate(descriptor, 0)

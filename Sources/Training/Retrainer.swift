@@ -103,6 +103,7 @@ public struct Retrainer {
   }
 
   private func retrain(progress: (RetrainProgress) -> Void, shouldStop: () -> Bool) throws -> RetrainOutcome {
+    let began = Date()
     let registry = ModelRegistry(state: settings.state)
     guard let dataRoot = settings.data else {
       if settings.trigger == .scheduled { return skip("retraining is not set up: retrain.data is empty") }
@@ -113,7 +114,7 @@ public struct Retrainer {
       try registry.prepare()
       lock = try RegistryLock(path: "\(registry.root)/retrain.lock", holder: "isnetd retrain (\(settings.trigger.rawValue))", wait: false)
     } catch {
-      throw RetrainError(.alreadyRunning, "\(error)")
+      throw RetrainError(error.lockHeld ? .alreadyRunning : .registryFailed, error.description)
     }
     defer { withExtendedLifetime(lock) {} }
     for name in registry.removeAbandonedStaging() { logger.info("removed \(name), left by a retrain that did not finish") }
@@ -134,7 +135,9 @@ public struct Retrainer {
       return skip("\(newImages) new labelled images since the last retrain, \(settings.minimumNewImages) needed", newImages: newImages)
     }
 
-    let trainingFolder = try part(.train, of: dataset)
+    // Instances of the test data are never trained on, even when a copy sits in the labelled data.
+    let testInstances = try settings.testData.map { try SiteDataset(root: $0, split: settings.split).images.map(\.sopInstanceUID) } ?? []
+    let trainingFolder = try part(.train, of: dataset, excluding: Set(testInstances))
     let validationFolder = try part(.validation, of: dataset)
     guard validationFolder.items.count >= settings.calibrator.minimumImages else {
       throw RetrainError(.tooFewImages, "the validation part holds \(validationFolder.items.count) images; calibrating the shortcut checks needs at least \(settings.calibrator.minimumImages)")
@@ -163,48 +166,9 @@ public struct Retrainer {
     let trainingSeconds = Date().timeIntervalSince(started)
 
     let bundlePath = "\(staging)/candidate.isnetd-model"
-    let measured: (version: String, candidate: ValidationFigures, current: ValidationFigures?, test: ValidationFigures?, calibrationProblem: String?)
-    do {
-      let candidate = try ModelBundle.create(
-        at: bundlePath, classifier: checkpoint.weightsPath, segmenter: "\(current.bundle.path)/\(ModelBundle.segmenterStem)",
-        calibration: { _ in validationFolder },
-        recipe: BundleRecipe(id: "retrained", calibrator: settings.calibrator, lungMask: current.bundle.manifest.lungMask,
-                             pipeline: PipelineOptions(batchSize: settings.batchSize)),
-        replace: false, isnetdVersion: isnetdVersion) { progress(.calibrating(done: $0, total: $1)) }
-      if shouldStop() { throw StopRequested("the retrain was stopped; nothing was registered") }
-      let candidateFigures = ValidationFigures.measure(candidate, on: validationFolder, batchSize: settings.batchSize) {
-        progress(.measuring(model: "the candidate", done: $0, total: $1))
-      }
-      let testFigures = try settings.testData.map { root in
-        ValidationFigures.measure(candidate, on: try LabeledFolder(root: root, classNames: dataset.classNames), batchSize: settings.batchSize) {
-          progress(.measuring(model: "the candidate on the test data", done: $0, total: $1))
-        }
-      }
-      measured = (candidate.manifest.version, candidateFigures, try measureCurrent(), testFigures, nil)
-    } catch let error as CalibrationError {
-      // Too few correct validation images to set the shortcut checks' limits: no bundle can be made,
-      // and the candidate is rejected on its training validation figures (the classifier is kept).
-      let best = result.best!.validation
-      try FileManager.default.createDirectory(atPath: bundlePath, withIntermediateDirectories: false)
-      for file in [checkpoint.weightsPath, checkpoint.metadataPath] {
-        try FileManager.default.moveItem(atPath: file, toPath: "\(bundlePath)/\(URL(fileURLWithPath: file).lastPathComponent)")
-      }
-      let labels = validationData.dataset.samples.map(\.label)
-      let figures = ValidationFigures(images: validationFolder.items.count, predicted: labels.count,
-                                      correct: Int((best.accuracy * Double(labels.count)).rounded()),
-                                      chanceAccuracy: ValidationFigures.chanceAccuracy(labels), macroF1: best.macroF1,
-                                      assessed: labels.count, backgroundShare: best.backgroundShare?.mean)
-      measured = (ModelVersion.make(settings.variant.rawValue), figures, try measureCurrent(), nil, "the shortcut checks could not be calibrated: \(error)")
-    }
+    let measured = try measure(candidate: checkpoint, at: bundlePath, best: result.best!.validation, current: current.bundle,
+                               validation: (validationFolder, validationData), classNames: dataset.classNames, progress: progress)
     if shouldStop() { throw StopRequested("the retrain was stopped; nothing was registered") }
-
-    func measureCurrent() throws -> ValidationFigures? {
-      guard current.bundle.manifest.classes == dataset.classNames else { return nil }
-      return ValidationFigures.measure(current.bundle, on: validationFolder, batchSize: settings.batchSize) {
-        progress(.measuring(model: "the current model", done: $0, total: $1))
-      }
-    }
-
     var decision = settings.gate.decide(candidate: measured.candidate, current: measured.current)
     if let problem = measured.calibrationProblem {
       decision.accepted = false
@@ -241,8 +205,56 @@ public struct Retrainer {
           fields.merging(["ISNETD_REASON": decision.reasons.joined(separator: "; ")]) { $1 }, level: .warning)
       outcome = .rejected(registration)
     }
-    log(.finished, "retrain finished in \(Int(Date().timeIntervalSince(started).rounded())) s", fields)
+    log(.finished, "retrain finished in \(Int(Date().timeIntervalSince(began).rounded())) s", fields)
     return outcome
+  }
+
+  /// What the gate judges: the candidate's and the current model's figures on the validation part.
+  private struct Measurement {
+    var version: String
+    var candidate: ValidationFigures
+    var current: ValidationFigures?
+    var test: ValidationFigures?
+    /// Why no bundle could be made (too few correct validation images to calibrate), which rejects it.
+    var calibrationProblem: String?
+  }
+
+  /// Makes the candidate bundle at `path` (calibrated on the validation part) and screens the
+  /// validation part with it and with the current model (when it has the data's classes), and the test
+  /// data with the candidate. When calibration is impossible, `path` gets the classifier alone and the
+  /// candidate is judged on its training validation figures (`best`).
+  private func measure(candidate checkpoint: Checkpoint, at path: String, best: ClassificationMetrics, current: ModelBundle,
+                       validation: (folder: LabeledFolder, data: LoadedDataset), classNames: [String],
+                       progress: (RetrainProgress) -> Void) throws -> Measurement {
+    func screen(_ bundle: ModelBundle, _ folder: LabeledFolder, _ what: String) -> ValidationFigures {
+      ValidationFigures.measure(bundle, on: folder, batchSize: settings.batchSize) { progress(.measuring(model: what, done: $0, total: $1)) }
+    }
+    let currentFigures = current.manifest.classes == classNames ? screen(current, validation.folder, "the current model") : nil
+    do {
+      let candidate = try ModelBundle.create(
+        at: path, classifier: checkpoint.weightsPath, segmenter: "\(current.path)/\(ModelBundle.segmenterStem)",
+        calibration: { _ in validation.folder },
+        recipe: BundleRecipe(id: "retrained", calibrator: settings.calibrator, lungMask: current.manifest.lungMask,
+                             pipeline: PipelineOptions(batchSize: settings.batchSize)),
+        replace: false, isnetdVersion: isnetdVersion) { progress(.calibrating(done: $0, total: $1)) }
+      let test = try settings.testData.map { root in
+        screen(candidate, try LabeledFolder(root: root, classNames: classNames), "the candidate on the test data")
+      }
+      return Measurement(version: candidate.manifest.version, candidate: screen(candidate, validation.folder, "the candidate"),
+                         current: currentFigures, test: test)
+    } catch let error as CalibrationError {
+      try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+      for file in [checkpoint.weightsPath, checkpoint.metadataPath] {
+        try FileManager.default.moveItem(atPath: file, toPath: "\(path)/\(URL(fileURLWithPath: file).lastPathComponent)")
+      }
+      let labels = validation.data.dataset.samples.map(\.label)
+      let figures = ValidationFigures(images: validation.folder.items.count, predicted: labels.count,
+                                      correct: Int((best.accuracy * Double(labels.count)).rounded()),
+                                      chanceAccuracy: ValidationFigures.chanceAccuracy(labels), macroF1: best.macroF1,
+                                      assessed: labels.count, backgroundShare: best.backgroundShare?.mean)
+      return Measurement(version: ModelVersion.make(settings.variant.rawValue), candidate: figures, current: currentFigures,
+                         test: nil, calibrationProblem: "the shortcut checks could not be calibrated: \(error)")
+    }
   }
 
   private func skip(_ reason: String, newImages: Int? = nil) -> RetrainOutcome {
@@ -272,9 +284,14 @@ public struct Retrainer {
     }
   }
 
-  /// One side of the frozen split as a labelled folder.
-  private func part(_ part: FrozenSplit.Part, of dataset: SiteDataset) throws -> LabeledFolder {
-    let items = dataset.images(in: part).map { LabeledFolder.Item(imagePath: $0.path, maskPath: $0.maskPath, label: $0.label) }
+  /// One side of the frozen split as a labelled folder, without the instances `excluded`.
+  private func part(_ part: FrozenSplit.Part, of dataset: SiteDataset, excluding excluded: Set<String> = []) throws -> LabeledFolder {
+    let images = dataset.images(in: part)
+    let kept = images.filter { !excluded.contains($0.sopInstanceUID) }
+    if kept.count < images.count {
+      logger.warning("\(images.count - kept.count) images of the \(part.rawValue) part are also in the test data and are not trained on")
+    }
+    let items = kept.map { LabeledFolder.Item(imagePath: $0.path, maskPath: $0.maskPath, label: $0.label) }
     guard !items.isEmpty else {
       throw RetrainError(.tooFewImages, "the \(part.rawValue) part of \(dataset.root) holds no usable image (\(dataset.images.count) in all)")
     }

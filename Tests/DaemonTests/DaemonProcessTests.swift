@@ -134,7 +134,7 @@ struct DaemonProcessTests {
     let folders = try DaemonFolders()
     let fixtures = try InstanceFixtures(folder: folders.directory.path(""))
     let daemon = try DaemonProcess(folders)
-    #expect(try eventually(timeout: 60) { FileManager.default.fileExists(atPath: folders.state + "/ledger.sqlite") })
+    #expect(eventually(timeout: 60) { FileManager.default.fileExists(atPath: folders.state + "/ledger.sqlite") })
     // Screening dominates the time (a debug build); exact copies and broken files cost little.
     let dropped = try dropMix(fixtures, into: folders.inbox, valid: 400, notScreened: 30, duplicates: 400, notDICOM: 160, truncated: 10)
     #expect(dropped.count == 1000)
@@ -202,10 +202,10 @@ struct DaemonProcessTests {
     let folders = try DaemonFolders(["settle_seconds": "2", "rescan_seconds": "1"])
     let fixtures = try InstanceFixtures(folder: folders.directory.path(""))
     let daemon = try DaemonProcess(folders)
-    #expect(try eventually(timeout: 60) { FileManager.default.fileExists(atPath: folders.state + "/ledger.sqlite") })
+    #expect(eventually(timeout: 60) { FileManager.default.fileExists(atPath: folders.state + "/ledger.sqlite") })
     let data = fixtures.valid(7)
     let path = folders.inbox + "/slow.dcm"
-    FileManager.default.createFile(atPath: path, contents: nil)
+    #expect(FileManager.default.createFile(atPath: path, contents: nil))
     let handle = try #require(FileHandle(forWritingAtPath: path))
     let pieces = 6
     let pieceSize = (data.count + pieces - 1) / pieces
@@ -269,7 +269,7 @@ struct DaemonProcessTests {
     let fixtures = try InstanceFixtures(folder: folders.directory.path(""))
     // A first run makes the state folder; then the ledger is set as two crashed runs leave it.
     var daemon = try DaemonProcess(folders)
-    #expect(try eventually(timeout: 60) { FileManager.default.fileExists(atPath: folders.state + "/ledger.sqlite") })
+    #expect(eventually(timeout: 60) { FileManager.default.fileExists(atPath: folders.state + "/ledger.sqlite") })
     #expect(daemon.stop() == 0)
     let ledger = try Ledger(path: folders.state + "/ledger.sqlite")
     var entry = try ledger.beginClaim(originalPath: "poison.dcm") { "\($0)-poison.dcm" }

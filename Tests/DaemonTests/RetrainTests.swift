@@ -1,6 +1,7 @@
 import Daemon
 import Foundation
 import Glibc
+import Phantoms
 import Registry
 import Screening
 import Testing
@@ -18,29 +19,16 @@ struct SiteData {
                                        "--size", "96", "--difficulty", "0", "--seed", "5"])
     root = synthesized + "/train"
     shuffled = directory.path("shuffled")
-    var generator = SplitMix(seed: 1)
+    var generator = SplitMix64(seed: 1)  // the same shuffled labels in every run
     let classes = try FileManager.default.contentsOfDirectory(atPath: root).sorted()
     for name in classes { try FileManager.default.createDirectory(atPath: "\(shuffled)/\(name)", withIntermediateDirectories: true) }
     for name in classes {
-      for file in try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(name)") where file.hasSuffix(".dcm") {
+      for file in try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(name)").sorted() where file.hasSuffix(".dcm") {
         let target = classes[Int(generator.next() % UInt64(classes.count))]
         let stem = String(file.dropLast(4))
         try FileManager.default.copyItem(atPath: "\(root)/\(name)/\(file)", toPath: "\(shuffled)/\(target)/\(file)")
         try FileManager.default.copyItem(atPath: "\(root)/\(name)/\(stem).mask.png", toPath: "\(shuffled)/\(target)/\(stem).mask.png")
       }
-    }
-  }
-
-  /// A small deterministic generator, so the shuffled labels are the same in every run.
-  struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
     }
   }
 }
@@ -87,6 +75,14 @@ struct RetrainTests {
 
     // Files keep arriving while the retrain runs: none may be lost or reported twice at the switch.
     let retrain = try startRetrain(folders, data: site.root)
+    // A second retrain while the first holds the lock stops at once, naming the holder.
+    #expect(eventually(timeout: 120) { retrain.log.contains("retrain started") }, "\(retrain.log)")
+    let second = try #require(throws: Command.Failure.self) {
+      try Command.run(isnetdExecutable, ["retrain", "--config", folders.configPath, "--data", site.root, "--log", "stderr"])
+    }
+    #expect(second.status == 1)
+    #expect(second.output.contains("retrain_already_running") && second.output.contains("process \(retrain.processIdentifier), isnetd retrain (manual)"),
+            "\(second.output)")
     while retrain.isRunning {
       try dropFiles(2)
       sleep(3)

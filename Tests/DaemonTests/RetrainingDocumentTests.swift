@@ -1,7 +1,9 @@
+import DICOM
 import Foundation
 import Registry
 import Testing
 import TestSupport
+import Training
 
 @Suite("docs/retraining.md runs as written")
 struct RetrainingDocumentTests {
@@ -16,9 +18,22 @@ struct RetrainingDocumentTests {
         .replacingOccurrences(of: "/srv/isnetd", with: scratch.path("srv"))
         .replacingOccurrences(of: "/var/lib/isnetd", with: scratch.path("state"))
     }
+    // A test folder holding copies of twelve labelled images: they must not be trained on.
+    let test = scratch.path("test")
+    var copied: [String] = []
+    for name in ["normal", "pneumonia"] {
+      try FileManager.default.createDirectory(atPath: "\(test)/\(name)", withIntermediateDirectories: true)
+      for file in try FileManager.default.contentsOfDirectory(atPath: "\(site.root)/\(name)").filter({ $0.hasSuffix(".dcm") }).sorted().prefix(6) {
+        try FileManager.default.copyItem(atPath: "\(site.root)/\(name)/\(file)", toPath: "\(test)/\(name)/\(file)")
+        copied.append(try #require(try DICOMFile(path: "\(test)/\(name)/\(file)").metadata().sopInstanceUID))
+      }
+    }
+    let split = try FrozenSplit(validationFraction: 0.2)
+    let copiedInTraining = copied.filter { split.part(ofInstance: $0) == .train }.count
     // The shipped configuration, its folders moved; calibration on this small validation part needs fewer images.
     let shipped = try String(contentsOfFile: root + "/systemd/isnetd.conf", encoding: .utf8)
       .replacingOccurrences(of: "calibration_minimum_images: 30", with: "calibration_minimum_images: 10")
+      .replacingOccurrences(of: "  test_data:\n", with: "  test_data: \(test)\n")
     try moved(shipped).write(toFile: scratch.path("isnetd.conf"), atomically: true, encoding: .utf8)
     let registry = ModelRegistry(state: scratch.path("state"))
 
@@ -47,7 +62,13 @@ struct RetrainingDocumentTests {
       #expect(!output.isEmpty, "\(command)")
       switch arguments.prefix(2).joined(separator: " ") {
       case "dataset check": #expect(output.contains("new since the last retrain (none yet): 360 images"), "\(output)")
-      case "retrain --config": #expect(output.contains("promoted \(try registry.pointer()?.version ?? "?")"), "\(output)")
+      case "retrain --config":
+        let promoted = try #require(try registry.pointer()?.version, "\(output)")
+        #expect(output.contains("promoted \(promoted)"), "\(output)")
+        let registration = try registry.registration(of: promoted)
+        #expect(copiedInTraining > 0)
+        #expect(registration.data.trainingImages == 287 - copiedInTraining, "the test data's copies are not trained on")
+        #expect(registration.test?.images == 12)
       case "models list": #expect(output.contains("* \(version)"), "\(output)")
       case "models show": #expect(output.contains("\"accepted\" : true"), "\(output)")
       case "models rollback": #expect(try registry.pointer()?.version == nil)
