@@ -4,6 +4,7 @@ import Foundation
 import Imaging
 import Screening
 import Torch
+import Training
 
 /// Trains a U-Net lung segmenter from the lung masks of labelled data (the classifier's layout).
 struct TrainSegmenter: ParsableCommand {
@@ -68,91 +69,48 @@ struct TrainSegmenter: ParsableCommand {
   func run() throws {
     runtime.apply()
     try OutputFolder.checkCheckpoint(out, protecting: [], force: force)
-    let preprocessing = Preprocessing(width: size, height: size)
-    let loader = InputLoader(preprocessing: preprocessing, channels: 1)
-    let training = try SegmentationData.load(LabeledFolder(root: "\(data)/train"), name: "train", loader: loader)
-    let validation = try SegmentationData.load(LabeledFolder(root: "\(data)/validation"), name: "validation", loader: loader)
+    let run = SegmenterTrainingRun(
+      architecture: UNetConfiguration(depth: depth, baseWidth: baseWidth, inputChannels: 1, classCount: 2, upsampling: upsampling.value),
+      preprocessing: Preprocessing(width: size, height: size),
+      configuration: SegmenterTrainingConfiguration(
+        epochs: epochs, batchSize: batchSize, optimizer: optimizer.configuration, learningRateSchedule: optimizer.schedule, seed: seed,
+        augmentation: noAugmentation ? .none : AugmentationConfiguration(),
+        loss: SegmentationLossConfiguration(diceWeight: diceWeight, crossEntropyWeight: crossEntropyWeight)),
+      producer: "isnetd \(BuildInfo.version) train-segmenter")
+    let training = try load(run, "train")
+    let validation = try load(run, "validation")
     guard let lungArea = LungAreaRange(fractions: training.lungFractions) else {
       throw ValidationError("\(data)/train has no image with a lung mask (<name>.mask.png)")
     }
     guard validation.dataset.count > 0 else {
       throw ValidationError("\(data)/validation has no image with a lung mask (<name>.mask.png)")
     }
-
-    let unet = UNetConfiguration(depth: depth, baseWidth: baseWidth, inputChannels: 1, classCount: 2, upsampling: upsampling.value)
-    let architecture = Architecture.uNet(unet)
-    let configuration = SegmenterTrainingConfiguration(
-      epochs: epochs, batchSize: batchSize,
-      optimizer: optimizer.configuration, learningRateSchedule: optimizer.schedule, seed: seed, augmentation: noAugmentation ? .none : AugmentationConfiguration(),
-      loss: SegmentationLossConfiguration(diceWeight: diceWeight, crossEntropyWeight: crossEntropyWeight))
-    let dataDescription = DataDescription(
-      fingerprint: try training.dataset.fingerprint(), trainingImages: training.dataset.count,
-      validationImages: validation.dataset.count,
-      notes: ["masks": "drawn <name>.mask.png only",
-              "skippedWithoutMask": "\(training.skipped) training, \(validation.skipped) validation"])
-    let version = ModelVersion.make("unet")
     let checkpoint = Checkpoint(path: out)
     let stop = StopSignal(message: "stopping after this step; the best epoch is kept")
-    let progress = SegmenterProgressPrinter()
-    var history: [SegmenterEpochRecord] = []
-
-    print(String(format: "training a U-Net (depth %d, base width %d, %@) at %dx%d on %d images, validating on %d; training lung area %.1f%%...%.1f%% of the image; model version %@",
+    print(String(format: "training a U-Net (depth %d, base width %d, %@) at %dx%d on %d images, validating on %d; training lung area %.1f%%...%.1f%% of the image",
                  depth, baseWidth, upsampling.rawValue, size, size, training.dataset.count, validation.dataset.count,
-                 lungArea.minimum * 100, lungArea.maximum * 100, version))
-    let (_, result) = try SegmenterTrainer(configuration: configuration).train(
-      makeModel: { try architecture.makeSegmenter() }, training: training.dataset, validation: validation.dataset,
-      events: { event in
-        if case .validated(let record) = event { history.append(record) }
-        progress.report(event)
-      },
-      shouldStop: { stop.isRequested },
-      onImprovement: { model, record in
-        try checkpoint.save(model, metadata: CheckpointMetadata(
-          modelVersion: version, producer: "isnetd \(BuildInfo.version) train-segmenter", architecture: architecture,
-          classNames: ["background", "lungs"], input: InputDescription(channels: 1, preprocessing: preprocessing),
-          trainingData: dataDescription,
-          segmentation: SegmentationMetadata(trainingLungArea: lungArea, training: configuration, bestEpoch: record.epoch,
-                                             validation: record.validation, validationLosses: record.validationLosses,
-                                             history: history)))
-      })
+                 lungArea.minimum * 100, lungArea.maximum * 100))
+    let (version, result) = try run.train(training: training, validation: validation, lungArea: lungArea, checkpoint: checkpoint,
+                                          events: SegmenterProgressPrinter().report, shouldStop: { stop.isRequested })
     guard let best = result.best else {
       throw StopRequested("before the first epoch finished; nothing written")
     }
-    print(String(format: "best epoch %d: validation Dice mean %.4f, median %.4f, minimum %.4f; wrote %@ (not for clinical use)",
+    print(String(format: "best epoch %d: validation Dice mean %.4f, median %.4f, minimum %.4f; wrote %@, model version %@ (not for clinical use)",
                  best.epoch, best.validation.meanDice, best.validation.medianDice, best.validation.minimumDice,
-                 checkpoint.weightsPath))
+                 checkpoint.weightsPath, version))
     if result.stoppedEarly { throw StopRequested("training ended early; the best epoch so far is kept") }
   }
-}
 
-/// Images with drawn lung masks, at the model's size, and their masks' lung areas.
-struct SegmentationData {
-  let dataset: InMemoryDataset
-  /// Lung pixels of each mask as a fraction of its image, at the original geometry.
-  let lungFractions: [Double]
-  /// Images without a mask, not used.
-  let skipped: Int
-
-  static func load(_ folder: LabeledFolder, name: String, loader: InputLoader) throws -> SegmentationData {
-    let items = folder.items.filter { $0.maskPath != nil }
-    var samples: [TrainingSample] = []
-    var fractions: [Double] = []
+  private func load(_ run: SegmenterTrainingRun, _ part: String) throws -> SegmenterTrainingRun.Data {
     var lastPrinted = Date.distantPast
-    for (index, item) in items.enumerated() {
-      let input = try loader.load(path: item.imagePath).input
-      let mask = try LungMask.read(path: item.maskPath!)
-      let lungPixels = mask.image.pixels.reduce(0) { $0 + ($1 > 0.5 ? 1 : 0) }
-      fractions.append(Double(lungPixels) / Double(mask.image.pixels.count))
-      samples.append(TrainingSample(image: input.values, mask: try mask.letterboxed(by: input.geometry), label: item.label))
-      if index + 1 == items.count || Date().timeIntervalSince(lastPrinted) > 2 {
-        print("loading \(name): \(index + 1)/\(items.count)")
+    let loaded = try run.load(LabeledFolder(root: "\(data)/\(part)")) { done, total in
+      if done == total || Date().timeIntervalSince(lastPrinted) > 2 {
+        print("loading \(part): \(done)/\(total)")
         lastPrinted = Date()
       }
     }
-    let skipped = folder.items.count - items.count
-    if skipped > 0 { print("\(name): \(skipped) image(s) without a lung mask skipped") }
-    let shape = [1, loader.preprocessing.height, loader.preprocessing.width]
-    return SegmentationData(dataset: try InMemoryDataset(samples: samples, imageShape: shape), lungFractions: fractions, skipped: skipped)
+    if loaded.skipped > 0 { print("\(part): \(loaded.skipped) image(s) without a lung mask skipped") }
+    return loaded
   }
 }
 
