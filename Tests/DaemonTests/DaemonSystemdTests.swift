@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Testing
 import TestSupport
+import Training
 
 @Suite("isnetd serve under systemd's protocols: sd_notify and the journal", .serialized)
 struct DaemonSystemdTests {
@@ -103,5 +104,41 @@ struct DaemonSystemdTests {
     #expect(!text.contains("Phantom"))
     #expect(!text.contains("Doe_Jane"))
     #expect(!text.contains("PATIENT"))
+  }
+
+  @Test("retrain events reach the journal with their MESSAGE_ID, priority and fields: a scheduled run without data skips, a manual one fails with its code")
+  func retrainJournal() throws {
+    if let problem = Journald.ensureRunning() {
+      Issue.record("no journald: \(problem)")
+      return
+    }
+    // A labelled-data folder that does not exist.
+    let folders = try DaemonFolders(["retrain.data": "/nonexistent/isnetd-labelled-\(UUID().uuidString)"])
+    var identifiers: [String] = []
+    for (arguments, expected) in [(["--scheduled"], 0), ([], 1)] {
+      let retrain = try BackgroundProcess(isnetdExecutable, ["retrain", "--config", folders.configPath, "--log", "journal"] + arguments,
+                                          logPath: folders.directory.path("retrain-\(expected).log"))
+      let status = retrain.waitForExit(timeout: 120)
+      #expect(status.map { ($0 >> 8) & 0xff } == Int32(expected), "\(retrain.log)")
+      identifiers.append(String(retrain.processIdentifier))
+    }
+    let skipped = try #require(try Journald.awaitEntries(matching: "_PID=\(identifiers[0])").first { $0["ISNETD_EVENT"] as? String == "retrain_skipped" })
+    #expect(skipped["MESSAGE_ID"] as? String == RetrainEvent.skipped.messageID)
+    #expect(skipped["SYSLOG_IDENTIFIER"] as? String == "isnetd-retrain")
+    #expect(skipped["PRIORITY"] as? String == "6")
+    #expect((skipped["ISNETD_REASON"] as? String)?.contains("no labelled data") == true, "\(skipped)")
+    let failed = try #require(try Journald.awaitEntries(matching: "_PID=\(identifiers[1])").first { $0["ISNETD_EVENT"] as? String == "retrain_failed" })
+    #expect(failed["MESSAGE_ID"] as? String == RetrainEvent.failed.messageID)
+    #expect(failed["PRIORITY"] as? String == "3")
+    #expect(failed["ISNETD_ERROR_CODE"] as? String == "dataset_not_a_folder", "\(failed)")
+    // The recipes of docs/retraining.md, run as written.
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    let recipes = try String(contentsOfFile: root + "/docs/retraining.md", encoding: .utf8).split(separator: "\n")
+      .filter { $0.hasPrefix("journalctl ") }
+    #expect(recipes.count == 2)
+    for recipe in recipes {
+      let output = try Command.run("sh", ["-c", recipe + " --no-pager"])
+      #expect(output.contains(recipe.contains("retrain_failed") ? "ISNETD_ERROR_CODE=dataset_not_a_folder" : "retrain skipped"), "\(recipe): \(output.suffix(500))")
+    }
   }
 }
