@@ -51,10 +51,11 @@ extension ModelBundle {
 
   /// As ``create(at:classifier:segmenter:calibrationFolder:recipe:replace:isnetdVersion:progress:)``,
   /// calibrating on the labelled images `calibration` gives for the classifier's classes (such as the
-  /// validation part of a site's data).
+  /// validation part of a site's data); `observe` sees each calibration image's screening result.
   public static func create(at path: String, classifier classifierPath: String, segmenter segmenterPath: String,
                             calibration: ([String]) throws -> LabeledFolder, recipe: BundleRecipe, replace: Bool,
-                            isnetdVersion: String, progress: (Int, Int) -> Void = { _, _ in }) throws -> ModelBundle {
+                            isnetdVersion: String, progress: (Int, Int) -> Void = { _, _ in },
+                            observe: (LabeledFolder.Item, ScreeningResult) -> Void = { _, _ in }) throws -> ModelBundle {
     guard BundleRecipe.isValidID(recipe.id) else {
       throw ModelBundleError(nil, "the bundle id \"\(recipe.id)\" must be 1 to 64 letters, digits, '.', '_' or '-'")
     }
@@ -81,7 +82,7 @@ extension ModelBundle {
                                      backgroundFill: recipe.backgroundFill ?? classifier.metadata.input.preprocessing.padValue)
     let folder = try calibration(classifier.metadata.classNames)
     let calibration = try recipe.calibrator.calibrate(with: Pipeline(models: models, options: recipe.pipeline), on: folder,
-                                                      progress: progress)
+                                                      progress: progress, observe: observe)
 
     let metadata = classifier.metadata
     let manifest = BundleManifest(

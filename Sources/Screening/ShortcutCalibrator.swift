@@ -31,9 +31,10 @@ public struct ShortcutCalibrator: Sendable {
   }
 
   /// Screens every image of `folder` (class folders named as the model's classes) with `pipeline` and
-  /// derives the limits. `progress(done, total)` is called after each batch.
-  public func calibrate(with pipeline: Pipeline, on folder: LabeledFolder,
-                        progress: (Int, Int) -> Void = { _, _ in }) throws -> ShortcutCalibration {
+  /// derives the limits. `progress(done, total)` is called after each batch, and `observe` with each
+  /// image and its result (for figures of its own, without screening the folder again).
+  public func calibrate(with pipeline: Pipeline, on folder: LabeledFolder, progress: (Int, Int) -> Void = { _, _ in },
+                        observe: (LabeledFolder.Item, ScreeningResult) -> Void = { _, _ in }) throws -> ShortcutCalibration {
     guard folder.classNames == pipeline.models.classNames else {
       throw CalibrationError("the calibration folder's classes \(folder.classNames) are not the model's \(pipeline.models.classNames)")
     }
@@ -43,6 +44,7 @@ public struct ShortcutCalibrator: Sendable {
     var fingerprint = SHA256()
     var assessed: [(label: Int, analysis: Analysis)] = []
     pipeline.screen(folder, progress: progress) { item, result in
+      observe(item, result)
       fingerprint.update(data: Data("\(URL(fileURLWithPath: item.imagePath).lastPathComponent)\t\(item.label)\t\(result.file.sha256 ?? "unreadable")\n".utf8))
       if case .analysed(let analysis) = result.outcome, analysis.isAssessable {
         assessed.append((item.label, analysis))

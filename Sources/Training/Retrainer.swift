@@ -231,16 +231,19 @@ public struct Retrainer {
     }
     let currentFigures = current.manifest.classes == classNames ? screen(current, validation.folder, "the current model") : nil
     do {
+      // The calibration pass screens the validation part with the candidate: its figures come from it.
+      var tally = ValidationTally()
       let candidate = try ModelBundle.create(
         at: path, classifier: checkpoint.weightsPath, segmenter: "\(current.path)/\(ModelBundle.segmenterStem)",
         calibration: { _ in validation.folder },
         recipe: BundleRecipe(id: "retrained", calibrator: settings.calibrator, lungMask: current.manifest.lungMask,
                              pipeline: PipelineOptions(batchSize: settings.batchSize)),
-        replace: false, isnetdVersion: isnetdVersion) { progress(.calibrating(done: $0, total: $1)) }
+        replace: false, isnetdVersion: isnetdVersion, progress: { progress(.calibrating(done: $0, total: $1)) },
+        observe: { tally.add($0, $1) })
       let test = try settings.testData.map { root in
         screen(candidate, try LabeledFolder(root: root, classNames: classNames), "the candidate on the test data")
       }
-      return Measurement(version: candidate.manifest.version, candidate: screen(candidate, validation.folder, "the candidate"),
+      return Measurement(version: candidate.manifest.version, candidate: tally.figures(classNames: classNames),
                          current: currentFigures, test: test)
     } catch let error as CalibrationError {
       try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)

@@ -115,7 +115,7 @@ final class RetrainPrinter {
     case .loading(let part, let done, let total):
       throttled(done == total) { "loading \(part): \(done)/\(total) images" }
     case .calibrating(let done, let total):
-      throttled(done == total) { "calibrating the shortcut checks: \(done)/\(total) validation images" }
+      throttled(done == total) { "screening the validation part with the candidate, calibrating its shortcut checks: \(done)/\(total) images" }
     case .measuring(let model, let done, let total):
       throttled(done == total) { "measuring \(model): \(done)/\(total) validation images" }
     }

@@ -1,6 +1,7 @@
 import DICOM
 import Foundation
 import Registry
+import Screening
 import Testing
 import TestSupport
 import Training
@@ -69,6 +70,16 @@ struct RetrainingDocumentTests {
         #expect(copiedInTraining > 0)
         #expect(registration.data.trainingImages == 287 - copiedInTraining, "the test data's copies are not trained on")
         #expect(registration.test?.images == 12)
+        // The candidate's figures, taken from its calibration pass, are what screening its validation part gives.
+        let dataset = try SiteDataset(root: site.root, split: split, classNames: registration.data.classes)
+        let validation = try LabeledFolder(root: site.root, classNames: dataset.classNames, items: dataset.images(in: .validation).map {
+          LabeledFolder.Item(imagePath: $0.path, maskPath: $0.maskPath, label: $0.label)
+        })
+        let screened = ValidationFigures.measure(try ModelBundle(path: registry.bundlePath(of: promoted)), on: validation, batchSize: 8)
+        let recorded = registration.candidate
+        #expect((screened.images, screened.predicted, screened.correct, screened.assessed)
+          == (recorded.images, recorded.predicted, recorded.correct, recorded.assessed))
+        #expect(abs(screened.macroF1 - recorded.macroF1) < 1e-9 && abs((screened.backgroundShare ?? -1) - (recorded.backgroundShare ?? -2)) < 1e-6)
       case "models list": #expect(output.contains("* \(version)"), "\(output)")
       case "models show": #expect(output.contains("\"accepted\" : true"), "\(output)")
       case "models rollback": #expect(try registry.pointer()?.version == nil)
