@@ -548,18 +548,23 @@ public final class ScreeningDaemon: @unchecked Sendable {
       pointerTried = serving.pointer
       arrivals = ArrivalTracker(settle: .seconds(next.settleSeconds))
       rescan(clock.now)
-      metrics.setModelVersion(serving.modelVersion)
-      if var run = currentRun {
-        run.modelVersion = serving.modelVersion
-        try? ledger.saveRun(run)
-        currentRun = run
-      }
+      recordModelVersion()
       log(.reloaded, "configuration and model reloaded; model \(serving.modelVersion)", ["ISNETD_MODEL_VERSION": serving.modelVersion])
     } catch {
       log(.reloadFailed, "reload failed, still serving model \(serving.modelVersion): \(PlainErrorText.of(error))",
           ["ISNETD_MODEL_VERSION": serving.modelVersion], level: .error)
     }
     _ = try? notifier.notify("READY=1\nSTATUS=\(statusLine())")
+  }
+
+  /// Puts the serving model's version in the metrics and this run's ledger record.
+  private func recordModelVersion() {
+    metrics.setModelVersion(serving.modelVersion)
+    if var run = currentRun {
+      run.modelVersion = serving.modelVersion
+      try? ledger.saveRun(run)
+      currentRun = run
+    }
   }
 
   /// Switches to the registry's current model when current.json changed (a promotion or rollback),
@@ -573,12 +578,7 @@ public final class ScreeningDaemon: @unchecked Sendable {
     do {
       serving = try Serving(configuration)
       guard serving.modelVersion != previous else { return }
-      metrics.setModelVersion(serving.modelVersion)
-      if var run = currentRun {
-        run.modelVersion = serving.modelVersion
-        try? ledger.saveRun(run)
-        currentRun = run
-      }
+      recordModelVersion()
       log(.modelSwitched, "model switched from \(previous) to \(serving.modelVersion) (the registry's current model changed)",
           ["ISNETD_MODEL_VERSION": serving.modelVersion, "ISNETD_PREVIOUS_MODEL_VERSION": previous], level: .notice)
       _ = try? notifier.notify("STATUS=\(statusLine())")

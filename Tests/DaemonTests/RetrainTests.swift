@@ -177,9 +177,37 @@ struct RetrainTests {
     #expect(registry.list().allSatisfy { $0.registration != nil })
   }
 
-  /// Registers a copy of the shipped default bundle and makes it current, as a site's first promoted
-  /// model would be; returns its version.
-  func registerShippedDefault(in registry: ModelRegistry) throws -> String {
+  @Test("a current.json naming a bundle that does not load leaves the old model serving, and the daemon says why")
+  func failedSwitch() throws {
+    let folders = try DaemonFolders()
+    let fixtures = try InstanceFixtures(folder: folders.directory.path(""))
+    let registry = ModelRegistry(state: folders.state)
+    let daemon = try DaemonProcess(folders)
+    try drop(fixtures.valid(0), named: "before.dcm", into: folders.inbox)
+    #expect(eventually(timeout: 120) { folders.reports().count == 1 }, "\(daemon.log.suffix(2000))")
+    let serving = try #require(try folders.ledgerEntries().first?.modelVersion)
+
+    // A registered bundle damaged after it was checked (as a failing disk would), named by current.json.
+    let version = try registerShippedDefault(in: registry, promote: false)
+    try FileManager.default.removeItem(atPath: registry.bundlePath(of: version) + "/classifier.safetensors")
+    let pointer = CurrentPointer(version: version, switchedAt: Date(), reason: "written by the test", previous: [])
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
+    try encoder.encode(pointer).write(to: URL(fileURLWithPath: registry.pointerPath), options: .atomic)
+    #expect(eventually(timeout: 60) { daemon.log.contains("the registry's current model could not be loaded, still serving \(serving)") },
+            "\(daemon.log.suffix(2000))")
+
+    try drop(fixtures.valid(1), named: "after.dcm", into: folders.inbox)
+    #expect(eventually(timeout: 120) { folders.reports().count == 2 }, "\(daemon.log.suffix(2000))")
+    #expect(daemon.stop() == 0)
+    let versions = try folders.ledgerEntries().map(\.modelVersion)
+    #expect(versions == [serving, serving], "\(versions)")
+    #expect(!daemon.log.contains("model switched"))
+  }
+
+  /// Registers a copy of the shipped default bundle and (unless `promote` is false) makes it current,
+  /// as a site's first promoted model would be; returns its version.
+  func registerShippedDefault(in registry: ModelRegistry, promote: Bool = true) throws -> String {
     let shipped = try ModelBundle(path: try #require(ModelBundle.locateDefault()))
     let staging = try registry.makeStagingFolder()
     let copy = staging + "/bundle"
@@ -192,7 +220,7 @@ struct RetrainTests {
       trainingSeconds: 1, candidate: figures, comparedWith: Comparison(version: "none", source: "test", figures: nil), test: nil,
       decision: PromotionGate().decide(candidate: figures, current: nil)))
     try FileManager.default.removeItem(atPath: staging)
-    try registry.promote(shipped.manifest.version, reason: "set up by the test")
+    if promote { try registry.promote(shipped.manifest.version, reason: "set up by the test") }
     return shipped.manifest.version
   }
 }
