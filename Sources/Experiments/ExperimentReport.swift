@@ -21,12 +21,13 @@ public enum ExperimentReport {
       func cell(_ split: String, _ value: (ShortcutExperiment.TestResult) -> Double) -> String {
         result.tests[split].map { String(format: "%.3f", value($0)) } ?? "n/a"
       }
-      lines.append("| \(result.variant.rawValue) | \(cell("test-biased", \.accuracy)) | \(cell("test-biased", \.macroF1)) | "
+      lines.append("| \(result.name) | \(cell("test-biased", \.accuracy)) | \(cell("test-biased", \.macroF1)) | "
         + "\(cell("test-unbiased", \.accuracy)) | \(cell("test-unbiased", \.macroF1)) | \(cell("test-confounding", \.accuracy)) | "
         + "\(cell("test-confounding", \.macroF1)) | \(cell("test-biased", \.backgroundShare)) | "
         + "\(cell("test-confounding", \.backgroundShare)) | \(String(format: "%.1f", result.secondsPerEpoch)) |")
     }
     lines += markerTable(results: results, split: "test-confounding")
+    lines += gapTable(results: results)
     lines += [
       "",
       "Background share: Σ|H|·(1−M)/Σ|H| of the predicted class's LRP-Flex heatmap, mean over the test images.",
@@ -49,7 +50,33 @@ public enum ExperimentReport {
     ]
     for result in results {
       let cells = kinds.map { kind in result.tests[split]?.accuracyByMarker[kind].map { String(format: "%.3f", $0) } ?? "n/a" }
-      lines.append("| \(result.variant.rawValue) | " + cells.joined(separator: " | ") + " |")
+      lines.append("| \(result.name) | " + cells.joined(separator: " | ") + " |")
+    }
+    return lines
+  }
+
+  /// Each variant's accuracy minus the marker-free reference's, per test split and per marker kind on
+  /// the confounding split: how far the variant is from a classifier that never saw the bias.
+  static func gapTable(results: [ShortcutExperiment.VariantResult]) -> [String] {
+    guard let reference = results.first(where: \.markerFreeReference) else { return [] }
+    let splits = ShortcutExperiment.testSplits.filter { reference.tests[$0] != nil }
+    let confounding = "test-confounding"
+    let kinds = (reference.tests[confounding]?.accuracyByMarker.keys.sorted() ?? [])
+    func gap(_ value: Double?, _ base: Double?) -> String {
+      guard let value, let base else { return "n/a" }
+      return String(format: "%+.3f", value - base)
+    }
+    var lines = [
+      "",
+      "Gap to the marker-free reference (the variant's accuracy minus the reference's; by marker kind on \(confounding)):",
+      "",
+      "| variant | " + (splits + kinds.map { "\(confounding) \($0)" }).joined(separator: " | ") + " |",
+      "| --- |" + String(repeating: " --- |", count: splits.count + kinds.count),
+    ]
+    for result in results where !result.markerFreeReference {
+      let cells = splits.map { gap(result.tests[$0]?.accuracy, reference.tests[$0]?.accuracy) }
+        + kinds.map { gap(result.tests[confounding]?.accuracyByMarker[$0], reference.tests[confounding]?.accuracyByMarker[$0]) }
+      lines.append("| \(result.name) | " + cells.joined(separator: " | ") + " |")
     }
     return lines
   }

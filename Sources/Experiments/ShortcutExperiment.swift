@@ -6,7 +6,9 @@ import Screening
 /// The paper's synthetic-bias experiment on labelled data with a class-correlated background marker:
 /// the plain classifier and each ISNet variant are trained on the same biased training split with the
 /// same seed and schedule, then evaluated on the biased, unbiased and confounding test splits
-/// (accuracy, macro F1, background-attention share) with their training time per epoch.
+/// (accuracy, macro F1, background-attention share) with their training time per epoch. Given
+/// marker-free training data, a plain classifier trained on it is the ceiling each variant is measured
+/// against: the method's claim is that an ISNet trained on biased data behaves like it.
 public struct ShortcutExperiment {
   public struct Configuration: Codable, Sendable, Equatable {
     public var variants: [Variant]
@@ -41,11 +43,18 @@ public struct ShortcutExperiment {
   /// One variant's outcome.
   public struct VariantResult: Codable, Sendable {
     public var variant: Variant
+    /// Whether this is the marker-free reference: a plain classifier trained on data without markers.
+    public var markerFreeReference: Bool
     public var secondsPerEpoch: Double
     public var bestEpoch: Int
     public var tunedCuts: [Double]
     /// Per test split: accuracy, macro F1, mean background share.
     public var tests: [String: TestResult]
+
+    static let referenceName = "reference"
+
+    /// "reference" for the marker-free reference, else the variant.
+    public var name: String { markerFreeReference ? Self.referenceName : variant.rawValue }
   }
 
   public struct TestResult: Codable, Sendable {
@@ -59,7 +68,7 @@ public struct ShortcutExperiment {
 
   /// A trained model of one variant, kept for drawing heatmaps.
   public struct TrainedModel {
-    public let variant: Variant
+    public let name: String
     public let model: any Classifier
   }
 
@@ -71,24 +80,30 @@ public struct ShortcutExperiment {
     self.classNames = classNames
   }
 
-  /// Trains and evaluates every variant. `datasets` maps split names to loaded data; `markers` maps
-  /// a test split's name to each of its images' marker kind, in the dataset's order.
+  /// Trains and evaluates every variant, and with `reference` (marker-free training and validation
+  /// data) the plain marker-free reference first. `datasets` maps split names to loaded data; `markers`
+  /// maps a test split's name to each of its images' marker kind, in the dataset's order. `events`
+  /// names the model in training ("reference" or the variant).
   public func run(datasets: [String: InMemoryDataset], markers: [String: [String]] = [:],
-                  events: (Variant, TrainingEvent) -> Void,
+                  reference: (training: InMemoryDataset, validation: InMemoryDataset)? = nil,
+                  events: (String, TrainingEvent) -> Void,
                   shouldStop: () -> Bool) throws -> (results: [VariantResult], models: [TrainedModel]) {
     guard let training = datasets[Self.trainingSplit], let validation = datasets[Self.validationSplit] else {
       throw DatasetError(.splitMissing, "the experiment needs \(Self.trainingSplit)/ and \(Self.validationSplit)/ splits")
     }
+    var runs = configuration.variants.map { (variant: $0, reference: false, training: training, validation: validation) }
+    if let reference { runs.insert((.plain, true, reference.training, reference.validation), at: 0) }
     var results: [VariantResult] = []
     var models: [TrainedModel] = []
-    for variant in configuration.variants {
+    for run in runs {
+      let name = run.reference ? VariantResult.referenceName : run.variant.rawValue
       let architecture = configuration.architecture
-      let (model, result) = try Trainer(configuration: configuration.training(for: variant), classNames: classNames).train(
-        makeModel: { try DenseNet(architecture) }, training: training, validation: validation,
-        events: { events(variant, $0) }, shouldStop: shouldStop)
+      let (model, result) = try Trainer(configuration: configuration.training(for: run.variant), classNames: classNames).train(
+        makeModel: { try DenseNet(architecture) }, training: run.training, validation: run.validation,
+        events: { events(name, $0) }, shouldStop: shouldStop)
       // Training has a best epoch unless a stop came before the first one ended.
       guard !result.stoppedEarly, let best = result.best else {
-        throw StopRequested("while training the \(variant.rawValue) variant, before any results")
+        throw StopRequested("while training \(run.reference ? "the marker-free reference" : "the \(name) variant"), before any results")
       }
       let evaluator = Evaluator(classNames: classNames, batchSize: configuration.training.batchSize)
       var tests: [String: TestResult] = [:]
@@ -102,9 +117,10 @@ public struct ShortcutExperiment {
       }
       let loss = result.configuration.objective.loss
       results.append(VariantResult(
-        variant: variant, secondsPerEpoch: result.history.map(\.seconds).reduce(0, +) / Double(result.history.count),
-        bestEpoch: best.epoch, tunedCuts: variant == .plain ? [] : [loss.lowerCut, loss.upperCut], tests: tests))
-      models.append(TrainedModel(variant: variant, model: model))
+        variant: run.variant, markerFreeReference: run.reference,
+        secondsPerEpoch: result.history.map(\.seconds).reduce(0, +) / Double(result.history.count),
+        bestEpoch: best.epoch, tunedCuts: run.variant == .plain ? [] : [loss.lowerCut, loss.upperCut], tests: tests))
+      models.append(TrainedModel(name: name, model: model))
     }
     return (results, models)
   }

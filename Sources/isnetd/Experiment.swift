@@ -17,11 +17,17 @@ struct Experiment: ParsableCommand {
       DATA is a folder written by `isnetd synth` (train, validation, test-biased, test-unbiased and \
       test-confounding class folders with lung masks). OUT receives results.md (the table), \
       results.json, chart.png (accuracy and background-attention share) and heatmaps.png (plain vs ISNet \
-      heatmaps on confounding test images). The figures are on synthetic phantoms, not patients.
+      heatmaps on confounding test images). With --reference, a plain classifier trained on marker-free \
+      data is trained first and every variant's accuracy gap to it is reported, per test split and per \
+      marker kind. The figures are on synthetic phantoms, not patients.
       """)
 
   @Option(help: "Dataset folder written by isnetd synth.")
   var data: String
+  @Option(help: ArgumentHelp(
+    "A folder written by isnetd synth like DATA but without markers (--bias-strength 0 --bias-otherwise no-marker): its train/ and validation/ train a plain marker-free reference, and every variant's gap to it is reported.",
+    valueName: "REF"))
+  var reference: String?
   @Option(help: "Folder for the report.")
   var out: String
   @Option(help: "Variants to compare.", transform: Train.variant)
@@ -61,6 +67,13 @@ struct Experiment: ParsableCommand {
       }
       print("loaded \(split): \(datasets[split]!.count) images")
     }
+    let referenceData = try reference.map { root in
+      let parts = try [ShortcutExperiment.trainingSplit, ShortcutExperiment.validationSplit].map { split in
+        try LabeledFolder(root: "\(root)/\(split)", classNames: classNames).load(with: loader)
+      }
+      print("loaded the marker-free reference's data: \(parts[0].count) training, \(parts[1].count) validation images")
+      return (training: parts[0], validation: parts[1])
+    }
     let configuration = ShortcutExperiment.Configuration(
       variants: variants,
       architecture: DenseNetConfiguration(growthRate: growthRate, blockLayers: blockLayers, initialFeatures: initialFeatures,
@@ -69,8 +82,8 @@ struct Experiment: ParsableCommand {
     let stop = StopSignal(message: "stopping the experiment after this step")
     let progress = ProgressPrinter()
     let (results, models) = try ShortcutExperiment(configuration: configuration, classNames: classNames).run(
-      datasets: datasets, markers: markers, events: { variant, event in
-        if case .validated = event { print("[\(variant.rawValue)]", terminator: " ") }
+      datasets: datasets, markers: markers, reference: referenceData, events: { name, event in
+        if case .validated = event { print("[\(name)]", terminator: " ") }
         progress.report(event)
       }, shouldStop: { stop.isRequested })
 
@@ -86,7 +99,7 @@ struct Experiment: ParsableCommand {
     func values(_ field: (ShortcutExperiment.TestResult) -> Double, _ splits: [String]) -> [[Double]] {
       results.map { result in splits.map { split in result.tests[split].map(field) ?? 0 } }
     }
-    let chart = BarChart(series: results.map(\.variant.rawValue), panels: [
+    let chart = BarChart(series: results.map(\.name), panels: [
       BarChart.Panel(title: "Accuracy", categories: testNames, values: values(\.accuracy, ShortcutExperiment.testSplits)),
       BarChart.Panel(title: "Background share", categories: testNames, values: values(\.backgroundShare, ShortcutExperiment.testSplits)),
     ])
@@ -96,7 +109,7 @@ struct Experiment: ParsableCommand {
       let images = try (0..<Swift.min(heatmapImages, confounding.count)).map { index in
         try confounding.batch([index]).images
       }
-      let panel = HeatmapPanel(models: models.map { ($0.variant.rawValue, $0.model) }, classNames: classNames)
+      let panel = HeatmapPanel(models: models.map { ($0.name, $0.model) }, classNames: classNames)
       try AtomicFile.write(Data(try panel.render(images: images).encoded()), to: "\(out)/heatmaps.png")
     }
     print(report)

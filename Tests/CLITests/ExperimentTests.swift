@@ -15,6 +15,7 @@ struct ExperimentTests {
       var accuracyByMarker: [String: Double]
     }
     var variant: String
+    var markerFreeReference: Bool
     var secondsPerEpoch: Double
     var tunedCuts: [Double]
     var tests: [String: Test]
@@ -63,6 +64,45 @@ struct ExperimentTests {
     let heatmaps = try PNGImage(decoding: Array(Data(contentsOf: URL(fileURLWithPath: "\(out)/heatmaps.png"))))
     #expect(chart.width > 100 && chart.height > 100)
     #expect(heatmaps.width == 3 * (48 + 4) && heatmaps.height > 3 * 48)  // input, plain, Selective; 3 images
+  }
+
+  @Test("with --reference, a plain classifier trained on marker-free data is the ceiling: trained first, and each variant's gap to it reported per split and marker kind")
+  func markerFreeReference() throws {
+    let directory = try TemporaryDirectory()
+    let (data, reference, out) = (directory.path("data"), directory.path("reference"), directory.path("report"))
+    let synth = ["synth", "--seed", "5", "--size", "96", "--counts", "train=24,validation=6,test-biased=6,test-unbiased=6,test-confounding=12"]
+    try Command.run(isnetdExecutable, synth + ["--out", data])
+    try Command.run(isnetdExecutable, ["synth", "--out", reference, "--seed", "6", "--size", "96", "--counts", "train=24,validation=6",
+                                       "--bias-strength", "0", "--bias-otherwise", "no-marker"])
+    let output = try Command.run(isnetdExecutable, [
+      "experiment", "--data", data, "--reference", reference, "--out", out, "--variants", "selective",
+      "--size", "48", "--epochs", "2", "--heatmap-warmup-epochs", "1", "--tune-cut-epochs", "1", "--batch-size", "8",
+      "--heatmap-images", "2", "--threads", "2",
+    ])
+    #expect(output.contains("loaded the marker-free reference's data: 24 training, 6 validation images"))
+    let results = try JSONDecoder().decode([Result].self, from: Data(contentsOf: URL(fileURLWithPath: "\(out)/results.json")))
+    #expect(results.map(\.markerFreeReference) == [true, false])
+    #expect(results.map(\.variant) == ["plain", "selective"])
+    #expect(results[0].tunedCuts.isEmpty)
+    // The reference never saw a marker.
+    let manifest = try DatasetManifest.decode(Data(contentsOf: URL(fileURLWithPath: "\(reference)/manifest.json")))
+    #expect(manifest.files.allSatisfy { $0.marker == nil })
+
+    let table = try String(contentsOfFile: "\(out)/results.md", encoding: .utf8)
+    #expect(table.contains("| reference |"))
+    #expect(table.contains("Gap to the marker-free reference"))
+    // The gap table comes last: after the main table and the accuracy by marker kind.
+    let gapRow = try #require(table.split(separator: "\n").last { $0.hasPrefix("| selective | ") })
+    let cells = gapRow.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    // The gaps are the variant's accuracy minus the reference's, split by split, then by marker kind.
+    for (index, split) in ["test-biased", "test-unbiased", "test-confounding"].enumerated() {
+      let expected = results[1].tests[split]!.accuracy - results[0].tests[split]!.accuracy
+      #expect(cells[index + 1] == String(format: "%+.3f", expected), "\(split): \(gapRow)")
+    }
+    let kinds = results[0].tests["test-confounding"]!.accuracyByMarker.keys.sorted()
+    #expect(cells.count == 1 + 3 + kinds.count, "\(gapRow)")
+    let heatmaps = try PNGImage(decoding: Array(Data(contentsOf: URL(fileURLWithPath: "\(out)/heatmaps.png"))))
+    #expect(heatmaps.width == 3 * (48 + 4))  // input, reference, Selective
   }
 
   @Test("SIGINT during training is reported as stopped, not as a data error: exit 130, no results written")
