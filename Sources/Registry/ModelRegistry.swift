@@ -192,7 +192,8 @@ public struct ModelRegistry: Sendable {
 
   // MARK: - Records
 
-  static let encoder: JSONEncoder = {
+  /// How registry records are written (and printed by `isnetd models`).
+  public static let encoder: JSONEncoder = {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601

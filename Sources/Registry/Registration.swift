@@ -1,4 +1,5 @@
 public import Foundation
+import Screening
 
 /// registration.json, inside each registered bundle: how the model was trained, on what, how it and the
 /// model it would replace did on the same validation images, and the gate's decision. Written once,
@@ -42,11 +43,9 @@ public struct Registration: Codable, Sendable, Equatable {
     self.decision = decision
   }
 
-  /// Versions name folders: 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'.
-  public static func isValidVersion(_ version: String) -> Bool {
-    (1...64).contains(version.count) && !version.hasPrefix(".")
-      && version.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
-  }
+  /// Versions name folders, by the rule of bundle ids: 1 to 64 letters, digits, '.', '_' or '-', not
+  /// starting with '.'.
+  public static func isValidVersion(_ version: String) -> Bool { BundleRecipe.isValidID(version) }
 }
 
 /// What a retrain learned from.

@@ -81,15 +81,12 @@ struct BundleCommand: ParsableCommand {
                                        confidenceDropCeiling: dropCeiling, predictionSwitchCeiling: switchCeiling),
         lungMask: BundleManifest.LungMaskSettings(dilationMargin: margin), backgroundFill: fill,
         pipeline: PipelineOptions(batchSize: batch))
-      var lastPrinted = Date.distantPast
+      let throttle = ProgressThrottle(every: 5)
       let bundle = try ModelBundle.create(
         at: out, classifier: classifier, segmenter: segmenter, calibrationFolder: calibration, recipe: recipe, replace: force,
         isnetdVersion: isnetdVersion
       ) { done, total in
-        if done == total || Date().timeIntervalSince(lastPrinted) > 5 {
-          print("calibrating: \(done)/\(total) images")
-          lastPrinted = Date()
-        }
+        if throttle.allows(last: done == total) { print("calibrating: \(done)/\(total) images") }
       }
       print(BundleDescription(bundle).text)
       print("wrote \(bundle.path) (not for clinical use)")
@@ -141,11 +138,10 @@ extension BundleCommand {
     func run() throws {
       runtime.apply()
       let loaded = try ModelBundle(path: try BundleOption.resolve(bundle))
-      var lastPrinted = Date.distantPast
+      let throttle = ProgressThrottle(every: 5)
       let splits = try ShortcutFlagEvaluation(bundle: loaded, options: PipelineOptions(batchSize: batch)).evaluate(root: data) {
         split, done, total in
-        guard done == total || Date().timeIntervalSince(lastPrinted) > 5 else { return }
-        lastPrinted = Date()
+        guard throttle.allows(last: done == total) else { return }
         FileHandle.standardError.write(Data("\(split): \(done)/\(total) images\n".utf8))
       }
       if json {

@@ -46,7 +46,7 @@ struct ModelsCommand: ParsableCommand {
       let listings = registry.list()
       if json {
         let entries = listings.map { Entry(version: $0.version, current: $0.version == current?.version, problem: $0.problem, registration: $0.registration) }
-        print(String(decoding: try ModelsCommand.encoder.encode(entries), as: UTF8.self))
+        print(String(decoding: try ModelRegistry.encoder.encode(entries), as: UTF8.self))
         return
       }
       print("current: \(current?.version ?? "none registered (the configured model serves)")")
@@ -90,7 +90,7 @@ struct ModelsCommand: ParsableCommand {
 
     func run() throws {
       let registration = try location.registry().registration(of: version)
-      print(String(decoding: try ModelsCommand.encoder.encode(registration), as: UTF8.self))
+      print(String(decoding: try ModelRegistry.encoder.encode(registration), as: UTF8.self))
     }
   }
 
@@ -127,11 +127,4 @@ struct ModelsCommand: ParsableCommand {
       print("current model: \(pointer.version ?? "the configured model") (\(pointer.reason))")
     }
   }
-
-  static let encoder: JSONEncoder = {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.dateEncodingStrategy = .iso8601
-    return encoder
-  }()
 }

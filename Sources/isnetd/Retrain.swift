@@ -104,7 +104,7 @@ struct Retrain: ParsableCommand {
 /// Prints a retrain's progress: loading, training steps with their ETA, calibration and measurement.
 final class RetrainPrinter {
   private let training = ProgressPrinter()
-  private var lastPrinted = Date.distantPast
+  private let throttle = ProgressThrottle(every: 5)
 
   func report(_ progress: RetrainProgress) {
     switch progress {
@@ -122,8 +122,6 @@ final class RetrainPrinter {
   }
 
   private func throttled(_ last: Bool, _ line: () -> String) {
-    guard last || Date().timeIntervalSince(lastPrinted) > 5 else { return }
-    lastPrinted = Date()
-    print(line())
+    if throttle.allows(last: last) { print(line()) }
   }
 }

@@ -81,12 +81,9 @@ struct Train: ParsableCommand {
 
   private func load(_ folder: LabeledFolder, _ name: String, _ training: ClassifierTraining,
                     _ segmenter: LungSegmenter?) throws -> LoadedDataset {
-    var lastPrinted = Date.distantPast
+    let throttle = ProgressThrottle(every: 2)
     let loaded = try training.load(folder, segmenter: segmenter) { done, total in
-      if done == total || Date().timeIntervalSince(lastPrinted) > 2 {
-        print("loading \(name): \(done)/\(total)")
-        lastPrinted = Date()
-      }
+      if throttle.allows(last: done == total) { print("loading \(name): \(done)/\(total)") }
     }
     if segmenter != nil { print("\(name) masks: " + loaded.summary.maskSources) }
     return loaded
@@ -102,9 +99,23 @@ extension Train {
   }
 }
 
+/// Lets a progress line through at most every `interval` seconds, and always the last one.
+final class ProgressThrottle {
+  private let interval: TimeInterval
+  private var lastAllowed = Date.distantPast
+
+  init(every interval: TimeInterval) { self.interval = interval }
+
+  func allows(last: Bool) -> Bool {
+    guard last || Date().timeIntervalSince(lastAllowed) > interval else { return false }
+    lastAllowed = Date()
+    return true
+  }
+}
+
 /// Prints training progress: a step line at most every few seconds, a line per epoch.
 final class ProgressPrinter {
-  private var lastStep = Date.distantPast
+  private let steps = ProgressThrottle(every: 5)
 
   func report(_ event: TrainingEvent) {
     switch event {
@@ -113,8 +124,7 @@ final class ProgressPrinter {
     case .cutsTuned(let lower, let upper):
       print(String(format: "tuned C1 = %.4g, C2 = %.4g", lower, upper))
     case .step(let epoch, let epochs, let step, let steps, let losses, let secondsPerStep, let remaining):
-      guard step == steps || Date().timeIntervalSince(lastStep) > 5 else { return }
-      lastStep = Date()
+      guard self.steps.allows(last: step == steps) else { return }
       var line = String(format: "epoch %d/%d step %d/%d loss %.4f ce %.4f", epoch, epochs, step, steps, losses.total, losses.crossEntropy)
       if let heatmap = losses.heatmap { line += String(format: " heatmap %.4f", heatmap) }
       line += String(format: " | %.2f s/step, ETA %@", secondsPerStep, Self.duration(remaining))

@@ -102,12 +102,9 @@ struct TrainSegmenter: ParsableCommand {
   }
 
   private func load(_ run: SegmenterTrainingRun, _ part: String) throws -> SegmenterTrainingRun.Data {
-    var lastPrinted = Date.distantPast
+    let throttle = ProgressThrottle(every: 2)
     let loaded = try run.load(LabeledFolder(root: "\(data)/\(part)")) { done, total in
-      if done == total || Date().timeIntervalSince(lastPrinted) > 2 {
-        print("loading \(part): \(done)/\(total)")
-        lastPrinted = Date()
-      }
+      if throttle.allows(last: done == total) { print("loading \(part): \(done)/\(total)") }
     }
     if loaded.skipped > 0 { print("\(part): \(loaded.skipped) image(s) without a lung mask skipped") }
     return loaded
@@ -116,13 +113,12 @@ struct TrainSegmenter: ParsableCommand {
 
 /// Prints segmenter training progress: a step line at most every few seconds, a line per epoch.
 final class SegmenterProgressPrinter {
-  private var lastStep = Date.distantPast
+  private let steps = ProgressThrottle(every: 5)
 
   func report(_ event: SegmenterTrainingEvent) {
     switch event {
     case .step(let epoch, let epochs, let step, let steps, let losses, let secondsPerStep, let remaining):
-      guard step == steps || Date().timeIntervalSince(lastStep) > 5 else { return }
-      lastStep = Date()
+      guard self.steps.allows(last: step == steps) else { return }
       print(String(format: "epoch %d/%d step %d/%d loss %.4f dice loss %.4f ce %.4f | %.2f s/step, ETA %@", epoch, epochs, step,
                    steps, losses.total, losses.dice, losses.crossEntropy, secondsPerStep, ProgressPrinter.duration(remaining)))
     case .validated(let record):
