@@ -33,8 +33,29 @@ public struct TrainingRecipe: Sendable, Equatable {
   public var batchNormRecalibration = 32
   public var augmentation = true
   public var seed: UInt64 = 0
+  /// LRP deep supervision: the heatmap loss also at the model's supervised hidden layers, each with
+  /// its own tuned C1/C2.
+  public var deepSupervision = false
+  /// dLoss: GWRP decay over the layers' heatmap losses under deep supervision (1 = their mean).
+  public var deepSupervisionDecay = 1.0
 
   public init() {}
+
+  /// The authors' recipe (their LRP-Flex scripts): SGD at 0.01 with momentum 0.9 and a constant
+  /// rate, P from the first epoch, BatchNorm differentiated through its batch statistics and its
+  /// running averages kept, no augmentation; gradient clipping at 1 as always. Give it more epochs.
+  public static var authors: TrainingRecipe {
+    var recipe = TrainingRecipe()
+    recipe.optimizer = .sgd
+    recipe.learningRate = 1e-2
+    recipe.momentum = 0.9
+    recipe.learningRateSchedule = .constant
+    recipe.heatmapWarmupEpochs = 0
+    recipe.batchNormRelevance = .through
+    recipe.batchNormRecalibration = 0
+    recipe.augmentation = false
+    return recipe
+  }
 
   /// Why the recipe cannot train, naming the setting; nil when it can.
   public var problem: String? {
@@ -47,6 +68,7 @@ public struct TrainingRecipe: Sendable, Equatable {
     }
     if !(0...1).contains(backgroundDecay) { return "the background decay (d) must lie in [0, 1]" }
     if !(backgroundScale.isFinite && backgroundScale > 0) { return "the background scale (E) must be positive" }
+    if !(0...1).contains(deepSupervisionDecay) { return "the deep-supervision layer decay must lie in [0, 1]" }
     return nil
   }
 
@@ -56,6 +78,7 @@ public struct TrainingRecipe: Sendable, Equatable {
     objective.loss.backgroundDecay = backgroundDecay
     objective.loss.backgroundScale = backgroundScale
     objective.relevance.batchNorm = batchNormRelevance == .detached ? .detachedStatistics : .throughStatistics
+    if deepSupervision, variant != .plain { objective.deepSupervision = DeepSupervisionConfiguration(layerDecay: deepSupervisionDecay) }
     return TrainingConfiguration(
       objective: objective, epochs: epochs, batchSize: batchSize,
       optimizer: optimizer == .sgd ? .sgd(learningRate: learningRate, momentum: momentum, weightDecay: 0)

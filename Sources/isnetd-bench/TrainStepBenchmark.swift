@@ -23,12 +23,15 @@ struct TrainStepBenchmark: ParsableCommand {
   var steps = 3
   @Option(help: "libtorch intra-op threads.")
   var threads = 2
+  @Flag(help: "LRP deep supervision on (heatmap loss also at the DenseNet's transitions and last ReLU).")
+  var deepSupervision = false
 
   func run() throws {
     StandardOutput.useLineBuffering()
     Torch.threads = threads
     Torch.seed(0)
-    print("train-step: compact DenseNet, \(size)x\(size)x1, batch \(batch), \(threads) threads, \(steps) timed steps each")
+    print("train-step: compact DenseNet, \(size)x\(size)x1, batch \(batch), \(threads) threads, \(steps) timed steps each, "
+      + "deep supervision \(deepSupervision ? "on" : "off")")
     var table: [Variant: [Int: Double]] = [:]
     for name in variants {
       guard let variant = Variant(rawValue: name) else { throw ValidationError("unknown variant \(name)") }
@@ -43,7 +46,8 @@ struct TrainStepBenchmark: ParsableCommand {
 
   private func measure(variant: Variant, classCount: Int) throws -> Double {
     let model = try DenseNet(.compact(classCount: classCount, inputChannels: 1))
-    let objective = Objective(ObjectiveConfiguration(variant: variant))
+    let objective = Objective(ObjectiveConfiguration(
+      variant: variant, deepSupervision: deepSupervision && variant != .plain ? DeepSupervisionConfiguration() : nil))
     let optimizer = SGD(parameters: model.parameters, learningRate: 1e-3, momentum: 0.9)
     var generator = SeededGenerator(seed: 1)
     let pixels = size * size

@@ -121,8 +121,9 @@ final class ProgressPrinter {
     switch event {
     case .tuningCuts(let epochs):
       print("tuning C1/C2 with \(epochs) epochs of plain training")
-    case .cutsTuned(let lower, let upper):
-      print(String(format: "tuned C1 = %.4g, C2 = %.4g", lower, upper))
+    case .cutsTuned(let input, let hidden):
+      print(String(format: "tuned C1 = %.4g, C2 = %.4g", input.lower, input.upper)
+        + hidden.enumerated().map { String(format: "; hidden layer %d: C1 = %.4g, C2 = %.4g", $0 + 1, $1.lower, $1.upper) }.joined())
     case .step(let epoch, let epochs, let step, let steps, let losses, let secondsPerStep, let remaining):
       guard self.steps.allows(last: step == steps) else { return }
       var line = String(format: "epoch %d/%d step %d/%d loss %.4f ce %.4f", epoch, epochs, step, steps, losses.total, losses.crossEntropy)

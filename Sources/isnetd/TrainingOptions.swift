@@ -5,6 +5,7 @@ public import Training
 extension TrainingRecipe.OptimizerChoice: ExpressibleByArgument {}
 extension TrainingRecipe.ScheduleChoice: ExpressibleByArgument {}
 extension TrainingRecipe.BatchNormChoice: ExpressibleByArgument {}
+extension TrainingOptions.RecipeChoice: ExpressibleByArgument {}
 extension ClassifierTraining.ArchitectureChoice: ExpressibleByArgument {}
 
 /// The classifier training recipe's options, shared by `train`, `experiment` and `retrain`: each
@@ -12,6 +13,11 @@ extension ClassifierTraining.ArchitectureChoice: ExpressibleByArgument {}
 /// ones), so every default lives in the recipe.
 struct TrainingOptions: ParsableArguments {
   private static let defaults = TrainingRecipe()
+
+  enum RecipeChoice: String, CaseIterable { case isnetd, authors }
+
+  @Option(name: .customLong("recipe"), help: "The recipe the other options override: isnetd (the defaults shown) or authors (SGD at 0.01, momentum 0.9, constant rate, no P warm-up, BatchNorm through its statistics and not recalibrated, no augmentation; give it more epochs).")
+  var preset: RecipeChoice?
 
   @Option(help: "Passes over the training set (default \(defaults.epochs)).")
   var epochs: Int?
@@ -41,6 +47,10 @@ struct TrainingOptions: ParsableArguments {
   var batchNormRecalibration: Int?
   @Flag(help: "Train without augmentation.")
   var noAugmentation = false
+  @Flag(help: "LRP deep supervision: the heatmap loss also at the network's hidden layers (DenseNet: each transition and the last ReLU), each with its own tuned C1/C2.")
+  var deepSupervision = false
+  @Option(help: "dLoss: GWRP decay over the layers' heatmap losses under deep supervision (1 = their mean; default \(defaults.deepSupervisionDecay)).")
+  var deepSupervisionDecay: Double?
   @Option(help: "Seed (default \(defaults.seed)).")
   var seed: UInt64?
 
@@ -48,9 +58,13 @@ struct TrainingOptions: ParsableArguments {
     if let problem = recipe().problem { throw ValidationError(problem) }
   }
 
-  /// `base` with every option given here applied.
+  /// `base` (or the preset `--recipe` names) with every option given here applied.
   func recipe(over base: TrainingRecipe = TrainingRecipe()) -> TrainingRecipe {
-    var recipe = base
+    var recipe = switch preset {
+    case nil: base
+    case .isnetd: TrainingRecipe()
+    case .authors: TrainingRecipe.authors
+    }
     func apply<Value>(_ value: Value?, _ path: WritableKeyPath<TrainingRecipe, Value>) {
       if let value { recipe[keyPath: path] = value }
     }
@@ -68,6 +82,8 @@ struct TrainingOptions: ParsableArguments {
     apply(batchNormRelevance, \.batchNormRelevance)
     apply(batchNormRecalibration, \.batchNormRecalibration)
     if noAugmentation { recipe.augmentation = false }
+    if deepSupervision { recipe.deepSupervision = true }
+    apply(deepSupervisionDecay, \.deepSupervisionDecay)
     apply(seed, \.seed)
     return recipe
   }

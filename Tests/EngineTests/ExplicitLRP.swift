@@ -36,21 +36,24 @@ enum ExplicitLRP {
     return try input.detached() * grads[0] + lowInput.detached() * grads[1] + highInput.detached() * grads[2]
   }
 
-  /// Winner-take-all through a max-pool of `kernel` = `stride` (non-overlapping windows).
-  static func maxPoolRule(_ activation: Tensor, relevance: Tensor, window: Int) throws -> Tensor {
+  /// Winner-take-all through a max-pool: each window's relevance goes to its largest input (the first
+  /// on ties), summed where windows overlap; padding never wins.
+  static func maxPoolRule(_ activation: Tensor, relevance: Tensor, kernel: Int, stride: Int, padding: Int = 0) throws -> Tensor {
     let shape = activation.shape  // [B, C, H, W]
     let values = try activation.values(as: Double.self)
     let incoming = try relevance.values(as: Double.self)
     var result = [Double](repeating: 0, count: values.count)
     let (height, width) = (shape[2], shape[3])
-    let (outHeight, outWidth) = (height / window, width / window)
+    let (outHeight, outWidth) = (relevance.shape[2], relevance.shape[3])
     for plane in 0..<(shape[0] * shape[1]) {
       for row in 0..<outHeight {
         for column in 0..<outWidth {
           var winner = -1
-          for dy in 0..<window {
-            for dx in 0..<window {
-              let index = plane * height * width + (row * window + dy) * width + column * window + dx
+          for dy in 0..<kernel {
+            for dx in 0..<kernel {
+              let (y, x) = (row * stride - padding + dy, column * stride - padding + dx)
+              guard (0..<height).contains(y), (0..<width).contains(x) else { continue }
+              let index = plane * height * width + y * width + x
               if winner < 0 || values[index] > values[winner] { winner = index }
             }
           }
@@ -59,5 +62,37 @@ enum ExplicitLRP {
       }
     }
     return try Tensor(result, shape: shape)
+  }
+
+  /// `conv` followed by eval-mode `norm`, folded into one convolution with a bias (for the z^B rule).
+  static func folded(_ conv: Conv2d, _ norm: BatchNorm2d) throws -> Conv2d {
+    let (out, input) = (conv.weight.shape[0], conv.weight.shape[1])
+    let folded = try Conv2d(input, out, kernel: conv.kernel, stride: conv.stride, padding: conv.padding, bias: true, dtype: .float64)
+    let scale = try norm.weight / (norm.runningVariance + norm.eps).sqrt()
+    try Torch.withoutGradient {
+      try folded.weight.copy_(conv.weight * scale.reshaped([-1, 1, 1, 1]))
+      try folded.bias!.copy_(norm.bias - norm.runningMean * scale)
+    }
+    return folded
+  }
+
+  /// Moves every BatchNorm of `model` off its initial statistics and affine map (seeded), so eval-mode
+  /// BatchNorm is a non-trivial affine map in the comparison.
+  static func randomiseBatchNorms(of model: some Layer) throws {
+    try Torch.withoutGradient {
+      for entry in model.state {
+        let tensor = entry.tensor
+        if entry.name.hasSuffix("running_mean") || (entry.name.hasSuffix(".bias") && tensor.shape.count == 1 && isNorm(entry.name)) {
+          try tensor.copy_(Tensor.randn(tensor.shape).to(.float64) * 0.1)
+        } else if entry.name.hasSuffix("running_var") || (entry.name.hasSuffix(".weight") && isNorm(entry.name)) {
+          try tensor.copy_(Tensor.rand(tensor.shape).to(.float64) + 0.5)
+        }
+      }
+    }
+  }
+
+  private static func isNorm(_ name: String) -> Bool {
+    let layer = name.split(separator: ".").dropLast().last.map(String.init) ?? ""
+    return layer.hasPrefix("norm") || layer.hasPrefix("bn") || name.contains("downsample.1")
   }
 }

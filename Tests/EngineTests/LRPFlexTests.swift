@@ -53,7 +53,7 @@ struct LRPFlexTests {
     relevance = try relevance.reshaped([2, 6, 2, 2])
     relevance = try ExplicitLRP.epsilonRule(a3, relevance: relevance, epsilon: 0) { try $0.avgPool2d(kernel: Size2(2), stride: Size2(2)) }
     relevance = try ExplicitLRP.epsilonRule(a2, relevance: relevance, epsilon: epsilon) { try conv2($0) }
-    relevance = try ExplicitLRP.maxPoolRule(a1, relevance: relevance, window: 2)
+    relevance = try ExplicitLRP.maxPoolRule(a1, relevance: relevance, kernel: 2, stride: 2)
     let explicit = try ExplicitLRP.zBoxRule(x, relevance: relevance, conv: conv1, low: 0, high: 1, epsilon: epsilon)
 
     #expect(flex.maps.shape == [2, 1, 2, 8, 8])

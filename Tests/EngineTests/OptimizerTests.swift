@@ -112,7 +112,7 @@ struct TrainerTests {
     let result = try Trainer(configuration: configuration(variant: .selective, epochs: 1, cutTuningEpochs: 2), classNames: classNames).train(
       makeModel: ShortcutProblem.model, training: ShortcutProblem.dataset(count: 32, seed: 1),
       validation: ShortcutProblem.dataset(count: 16, seed: 2),
-      events: { if case .cutsTuned(let lower, let upper) = $0 { tuned = (lower, upper) } })
+      events: { if case .cutsTuned(let cuts, let hidden) = $0, hidden.isEmpty { tuned = (cuts.lower, cuts.upper) } })
     let (lower, upper) = try #require(tuned)
     #expect(lower > 0 && upper >= lower && upper <= 25 * lower)
     #expect(result.result.configuration.objective.loss.lowerCut == lower)

@@ -23,6 +23,17 @@ public struct ClassifierOutput {
   public let firstActivation: Tensor?
   /// The folded first layer of this very pass (batch statistics in training mode).
   public let firstLayer: FirstLayer?
+  /// Outputs of the hidden ReLUs that LRP deep supervision penalises, input side first (relevance
+  /// mode only; empty for a model that names none).
+  public let supervisedActivations: [Tensor]
+
+  public init(logits: Tensor, firstActivation: Tensor? = nil, firstLayer: FirstLayer? = nil,
+              supervisedActivations: [Tensor] = []) {
+    self.logits = logits
+    self.firstActivation = firstActivation
+    self.firstLayer = firstLayer
+    self.supervisedActivations = supervisedActivations
+  }
 }
 
 /// A classifier whose predictions can be explained with LRP-Flex: every ReLU is an LRP-aware unit and

@@ -12,28 +12,29 @@ public final class DenseNet: Classifier {
   let norm5: BatchNorm2d
   let classifier: Linear
 
-  public init(_ configuration: DenseNetConfiguration) throws {
+  /// - Parameter dtype: float32 for every real use; float64 lets tests compare with explicit LRP exactly.
+  public init(_ configuration: DenseNetConfiguration, dtype: DType = .float32) throws {
     try configuration.validate()
     self.configuration = configuration
     conv0 = try Conv2d(configuration.inputChannels, configuration.initialFeatures, kernel: Size2(7),
-                       stride: Size2(2), padding: Size2(3))
-    norm0 = try BatchNorm2d(configuration.initialFeatures)
+                       stride: Size2(2), padding: Size2(3), dtype: dtype)
+    norm0 = try BatchNorm2d(configuration.initialFeatures, dtype: dtype)
     var channels = configuration.initialFeatures
     var blocks: [DenseBlock] = []
     var transitions: [Transition] = []
     for (index, layers) in configuration.blockLayers.enumerated() {
-      let block = try DenseBlock(layers: layers, inputChannels: channels, configuration: configuration)
+      let block = try DenseBlock(layers: layers, inputChannels: channels, configuration: configuration, dtype: dtype)
       blocks.append(block)
       channels += layers * configuration.growthRate
       if index < configuration.blockLayers.count - 1 {
-        transitions.append(try Transition(channels, channels / 2, extraReLU: configuration.transitionReLU))
+        transitions.append(try Transition(channels, channels / 2, extraReLU: configuration.transitionReLU, dtype: dtype))
         channels /= 2
       }
     }
     self.blocks = blocks
     self.transitions = transitions
-    norm5 = try BatchNorm2d(channels)
-    classifier = try Linear(channels, configuration.classCount)
+    norm5 = try BatchNorm2d(channels, dtype: dtype)
+    classifier = try Linear(channels, configuration.classCount, dtype: dtype)
   }
 
   public var classCount: Int { configuration.classCount }
@@ -51,14 +52,21 @@ public final class DenseNet: Classifier {
   public func forward(_ input: Tensor, mode: ForwardMode) throws -> ClassifierOutput {
     let (activation, firstLayer) = try firstLayerForward(input, conv: conv0, norm: norm0, mode: mode)
     var features = try activation.maxPool2d(kernel: Size2(3), stride: Size2(2), padding: Size2(1))
+    var supervised: [Tensor] = []
     for (index, block) in blocks.enumerated() {
       features = try block(features, mode)
-      if index < transitions.count { features = try transitions[index](features, mode) }
+      if index < transitions.count {
+        let transitionActivation = try transitions[index].activation(features, mode)
+        supervised.append(transitionActivation)
+        features = try transitions[index].reduce(transitionActivation, mode)
+      }
     }
-    let pooled = try relu(norm5(features, mode), mode).adaptiveAvgPool2d(Size2(1))
+    let finalActivation = try relu(norm5(features, mode), mode)
+    supervised.append(finalActivation)
+    let pooled = try finalActivation.adaptiveAvgPool2d(Size2(1))
     let logits = try classifier(pooled.reshaped([pooled.shape[0], -1]))
     return ClassifierOutput(logits: logits, firstActivation: firstLayer == nil ? nil : activation,
-                            firstLayer: firstLayer)
+                            firstLayer: firstLayer, supervisedActivations: mode.relevance == nil ? [] : supervised)
   }
 }
 
@@ -136,12 +144,12 @@ final class DenseLayer: Layer {
   let conv2: Conv2d
   let dropRate: Double
 
-  init(inputChannels: Int, growthRate: Int, bottleneckWidth: Int, dropRate: Double) throws {
+  init(inputChannels: Int, growthRate: Int, bottleneckWidth: Int, dropRate: Double, dtype: DType) throws {
     let bottleneck = bottleneckWidth * growthRate
-    norm1 = try BatchNorm2d(inputChannels)
-    conv1 = try Conv2d(inputChannels, bottleneck, kernel: Size2(1))
-    norm2 = try BatchNorm2d(bottleneck)
-    conv2 = try Conv2d(bottleneck, growthRate, kernel: Size2(3), padding: Size2(1))
+    norm1 = try BatchNorm2d(inputChannels, dtype: dtype)
+    conv1 = try Conv2d(inputChannels, bottleneck, kernel: Size2(1), dtype: dtype)
+    norm2 = try BatchNorm2d(bottleneck, dtype: dtype)
+    conv2 = try Conv2d(bottleneck, growthRate, kernel: Size2(3), padding: Size2(1), dtype: dtype)
     self.dropRate = dropRate
   }
 
@@ -160,11 +168,11 @@ final class DenseLayer: Layer {
 final class DenseBlock: Layer {
   let layers: [DenseLayer]
 
-  init(layers count: Int, inputChannels: Int, configuration: DenseNetConfiguration) throws {
+  init(layers count: Int, inputChannels: Int, configuration: DenseNetConfiguration, dtype: DType) throws {
     layers = try (0..<count).map { index in
       try DenseLayer(inputChannels: inputChannels + index * configuration.growthRate,
                      growthRate: configuration.growthRate, bottleneckWidth: configuration.bottleneckWidth,
-                     dropRate: configuration.dropRate)
+                     dropRate: configuration.dropRate, dtype: dtype)
     }
   }
 
@@ -187,16 +195,22 @@ final class Transition: Layer {
   let conv: Conv2d
   let extraReLU: Bool
 
-  init(_ inputChannels: Int, _ outputChannels: Int, extraReLU: Bool) throws {
-    norm = try BatchNorm2d(inputChannels)
-    conv = try Conv2d(inputChannels, outputChannels, kernel: Size2(1))
+  init(_ inputChannels: Int, _ outputChannels: Int, extraReLU: Bool, dtype: DType) throws {
+    norm = try BatchNorm2d(inputChannels, dtype: dtype)
+    conv = try Conv2d(inputChannels, outputChannels, kernel: Size2(1), dtype: dtype)
     self.extraReLU = extraReLU
   }
 
   var state: [StateEntry] { nested("norm", norm) + nested("conv", conv) }
 
-  func callAsFunction(_ input: Tensor, _ mode: ForwardMode) throws -> Tensor {
-    var output = try conv(relu(norm(input, mode), mode))
+  /// BN-ReLU: the layer deep supervision penalises (the authors' `transitionN.relu`).
+  func activation(_ input: Tensor, _ mode: ForwardMode) throws -> Tensor {
+    try relu(norm(input, mode), mode)
+  }
+
+  /// Conv1x1 (+ the optional extra ReLU) and 2x2 average pooling of `activation`.
+  func reduce(_ activation: Tensor, _ mode: ForwardMode) throws -> Tensor {
+    var output = try conv(activation)
     if extraReLU { output = try relu(output, mode) }
     return try output.avgPool2d(kernel: Size2(2), stride: Size2(2))
   }

@@ -13,6 +13,9 @@ public final class SequentialClassifier: Classifier {
     case avgPool(kernel: Size2, stride: Size2)
     case globalAvgPool
     case flatten
+    /// Marks the output of the step before as a layer LRP deep supervision penalises (a no-op in the
+    /// forward pass).
+    case supervise
   }
 
   public let steps: [Step]
@@ -62,11 +65,16 @@ public final class SequentialClassifier: Classifier {
   public func forward(_ input: Tensor, mode: ForwardMode) throws -> ClassifierOutput {
     let (activation, firstLayer) = try forwardFirstLayer(input, mode: mode)
     var output = activation
+    var supervised: [Tensor] = []
     for step in steps[bodyStart...] {
+      if case .supervise = step {
+        if mode.relevance != nil { supervised.append(output) }
+        continue
+      }
       output = try apply(step, output, mode)
     }
     return ClassifierOutput(logits: output, firstActivation: firstLayer == nil ? nil : activation,
-                            firstLayer: firstLayer)
+                            firstLayer: firstLayer, supervisedActivations: supervised)
   }
 
   private func forwardFirstLayer(_ input: Tensor, mode: ForwardMode) throws -> (Tensor, FirstLayer?) {
@@ -94,6 +102,7 @@ public final class SequentialClassifier: Classifier {
     case .avgPool(let kernel, let stride): try input.avgPool2d(kernel: kernel, stride: stride)
     case .globalAvgPool: try input.adaptiveAvgPool2d(Size2(1))
     case .flatten: try input.reshaped([input.shape[0], -1])
+    case .supervise: input
     }
   }
 }

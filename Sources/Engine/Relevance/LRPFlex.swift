@@ -17,31 +17,42 @@ public struct LRPFlex: Sendable {
   }
 
   /// Runs the model on `input` [B, C, H, W] in relevance mode and returns its logits and heatmaps
-  /// [B, K', C, H, W] (K' = 1, or K for `.everyClass`).
+  /// [B, K', C, H, W] (K' = 1, or K for `.everyClass`). With `hiddenLayers`, also the relevance at
+  /// each layer the model supervises (`supervisedActivations`), from the same backward pass.
   ///
   /// The explained quantity is summed over the batch so one backward pass serves every sample. With
   /// eval-mode BatchNorm, or train mode with `.detachedStatistics`, each sample's map equals the map
   /// of that sample explained alone.
   public func heatmaps(
     of model: some Classifier, input: Tensor, explaining explanation: Explanation,
-    training: Bool = false, createGraph: Bool = false
+    training: Bool = false, createGraph: Bool = false, hiddenLayers: Bool = false
   ) throws -> Heatmaps {
     try Torch.withGradient(true) {
       let output = try model.forward(input, mode: ForwardMode(training: training, relevance: settings))
       guard let firstActivation = output.firstActivation, let firstLayer = output.firstLayer else {
         throw EngineError.invalidConfiguration("the model did not record its first layer in relevance mode")
       }
+      let hidden = hiddenLayers ? output.supervisedActivations : []
+      if hiddenLayers, hidden.isEmpty {
+        throw EngineError.invalidConfiguration("LRP deep supervision needs a model that names hidden layers to supervise")
+      }
       let (seeds, explained) = try explanation.seeds(logits: output.logits)
       let rule = ZBoxRule(low: inputLow, high: inputHigh, epsilon: settings.epsilon)
-      let maps = try seeds.enumerated().map { index, seed in
+      var maps: [Tensor] = []
+      var hiddenMaps = [[Tensor]](repeating: [], count: hidden.count)
+      for (index, seed) in seeds.enumerated() {
         let keepGraph = training || createGraph || index < seeds.count - 1
-        let gradient = try Torch.withLRPBackward {
-          try gradients(of: seed, wrt: [firstActivation], retainGraph: keepGraph, createGraph: createGraph)[0]
+        let modifiedGradients = try Torch.withLRPBackward {
+          try gradients(of: seed, wrt: [firstActivation] + hidden, retainGraph: keepGraph, createGraph: createGraph)
         }
-        let firstRelevance = try gradient.nanToNum() * firstActivation
-        return try rule.relevance(input: input, outputRelevance: firstRelevance, layer: firstLayer)
+        let firstRelevance = try modifiedGradients[0].nanToNum() * firstActivation
+        maps.append(try rule.relevance(input: input, outputRelevance: firstRelevance, layer: firstLayer))
+        for (layer, activation) in hidden.enumerated() {
+          hiddenMaps[layer].append(try modifiedGradients[layer + 1].nanToNum() * activation)
+        }
       }
-      return Heatmaps(logits: output.logits, maps: try Tensor.stack(maps, dim: 1), explainedClasses: explained)
+      return Heatmaps(logits: output.logits, maps: try Tensor.stack(maps, dim: 1),
+                      hiddenMaps: try hiddenMaps.map { try Tensor.stack($0, dim: 1) }, explainedClasses: explained)
     }
   }
 }
@@ -52,6 +63,9 @@ public struct Heatmaps {
   public let logits: Tensor
   /// [B, K', C, H, W] relevance of every input pixel.
   public let maps: Tensor
+  /// [B, K', C_l, h_l, w_l] relevance at each supervised hidden layer l, input side first (empty
+  /// unless asked for).
+  public let hiddenMaps: [Tensor]
   /// The class each sample's map explains (the lowest-logit class for Selective); nil for one map per class.
   public let explainedClasses: [Int]?
 }

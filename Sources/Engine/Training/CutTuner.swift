@@ -6,12 +6,15 @@ import Torch
 /// variant's explained quantity). With the mean μ and standard deviation σ of S:
 ///
 ///     C1 = max(μ/5, μ − 3σ),   C2 = min(25·C1, μ + 3σ)
+///
+/// Under deep supervision each supervised hidden layer gets its own cuts the same way, from its own map.
 struct CutTuner {
   let configuration: TrainingConfiguration
   let epochs: Int
 
-  /// The tuned (C1, C2), or nil when a stop was requested.
-  func tune(model: some Classifier, data: some TrainingDataset, shouldStop: () -> Bool) throws -> (lower: Double, upper: Double)? {
+  /// The tuned cuts of the input map and of each supervised hidden layer (empty without deep
+  /// supervision), or nil when a stop was requested.
+  func tune(model: some Classifier, data: some TrainingDataset, shouldStop: () -> Bool) throws -> (input: ForegroundCuts, hidden: [ForegroundCuts])? {
     var plainConfiguration = configuration
     plainConfiguration.objective.variant = .plain
     let plain = Objective(plainConfiguration.objective)
@@ -20,7 +23,8 @@ struct CutTuner {
     let augmenter = Augmenter(configuration: configuration.augmentation)
     let flex = LRPFlex(settings: configuration.objective.relevance)
     var generator = SeededGenerator(seed: configuration.seed ^ 0x5EED)
-    var statistics = RunningStatistics()
+    let hiddenLayers = configuration.objective.deepSupervision != nil
+    var statistics: [RunningStatistics] = []  // input map first, then each hidden layer
 
     for epoch in 1...epochs {
       let order = Array(0..<data.count).shuffled(using: &generator)
@@ -30,9 +34,13 @@ struct CutTuner {
         let batch = try augmenter(data.batch(indices), using: &generator)
         if epoch == epochs {
           let explanation = objective.explanation(batchSize: indices.count, classCount: model.classCount, using: &generator)!
-          let maps = try flex.heatmaps(of: model, input: batch.images, explaining: explanation, training: true).maps
-          let magnitudes = try maps.abs().sum(dims: [2, 3, 4]).mean(dims: [1]).values(as: Double.self)
-          magnitudes.forEach { statistics.add($0) }
+          let heatmaps = try flex.heatmaps(of: model, input: batch.images, explaining: explanation, training: true,
+                                           hiddenLayers: hiddenLayers)
+          let layers = [heatmaps.maps] + heatmaps.hiddenMaps
+          if statistics.isEmpty { statistics = Array(repeating: RunningStatistics(), count: layers.count) }
+          for (layer, maps) in layers.enumerated() {
+            try maps.abs().sum(dims: [2, 3, 4]).mean(dims: [1]).values(as: Double.self).forEach { statistics[layer].add($0) }
+          }
         }
         let output = try plain.evaluate(model: model, batch: batch, training: true, using: &generator)
         optimizer.clearGradients()
@@ -41,9 +49,11 @@ struct CutTuner {
         try optimizer.step()
       }
     }
-    let lower = Swift.max(statistics.mean / 5, statistics.mean - 3 * statistics.standardDeviation)
-    let upper = Swift.min(25 * lower, statistics.mean + 3 * statistics.standardDeviation)
-    return (lower, upper)
+    let cuts = statistics.map { statistics in
+      let lower = Swift.max(statistics.mean / 5, statistics.mean - 3 * statistics.standardDeviation)
+      return ForegroundCuts(lower: lower, upper: Swift.min(25 * lower, statistics.mean + 3 * statistics.standardDeviation))
+    }
+    return (cuts[0], Array(cuts.dropFirst()))
   }
 }
 

@@ -21,14 +21,18 @@ public struct ObjectiveConfiguration: Codable, Sendable, Equatable {
   /// εs of the Selective ISNet's η.
   public var selectiveEpsilon: Double
   public var loss: HeatmapLossConfiguration
+  /// LRP deep supervision: the heatmap loss also at hidden layers; nil penalises the input map only.
+  public var deepSupervision: DeepSupervisionConfiguration?
 
   public init(variant: Variant, heatmapWeight: Double = 0.7, relevance: RelevanceSettings = RelevanceSettings(),
-              selectiveEpsilon: Double = 0.01, loss: HeatmapLossConfiguration = HeatmapLossConfiguration()) {
+              selectiveEpsilon: Double = 0.01, loss: HeatmapLossConfiguration = HeatmapLossConfiguration(),
+              deepSupervision: DeepSupervisionConfiguration? = nil) {
     self.variant = variant
     self.heatmapWeight = heatmapWeight
     self.relevance = relevance
     self.selectiveEpsilon = selectiveEpsilon
     self.loss = loss
+    self.deepSupervision = deepSupervision
   }
 }
 
@@ -36,7 +40,8 @@ public struct ObjectiveConfiguration: Codable, Sendable, Equatable {
 public struct LossValues: Sendable, Equatable, Codable {
   public var total: Double
   public var crossEntropy: Double
-  /// Heatmap loss and its terms; nil for the plain classifier.
+  /// Heatmap loss (pooled over the layers under deep supervision) and the input map's terms; nil for
+  /// the plain classifier.
   public var heatmap: Double?
   public var background: Double?
   public var foreground: Double?
@@ -97,11 +102,16 @@ public struct Objective {
                              values: LossValues(total: value, crossEntropy: value))
     }
     let flex = LRPFlex(settings: configuration.relevance)
+    let deepSupervision = configuration.deepSupervision
     let heatmaps = try flex.heatmaps(of: model, input: batch.images, explaining: explanation,
-                                     training: training, createGraph: training)
+                                     training: training, createGraph: training, hiddenLayers: deepSupervision != nil)
     let crossEntropy = try heatmaps.logits.crossEntropy(targets: batch.labels)
     let terms = try HeatmapLoss(configuration.loss).terms(heatmaps: heatmaps.maps, masks: batch.masks)
-    let heatmapLoss = try terms.total.mean()
+    var heatmapLoss = try terms.total.mean()
+    if let deepSupervision {
+      heatmapLoss = try deepSupervision.pooledLoss(inputLoss: heatmapLoss, hiddenMaps: heatmaps.hiddenMaps,
+                                                   masks: batch.masks, base: configuration.loss)
+    }
     let weight = configuration.heatmapWeight
     let loss = try crossEntropy * (1 - weight) + heatmapLoss * weight
     let values = LossValues(total: try loss.item(), crossEntropy: try crossEntropy.item(), heatmap: try heatmapLoss.item(),

@@ -87,7 +87,8 @@ struct AddedSettings<Key: CodingKey> {
 /// What the trainer reports while it runs.
 public enum TrainingEvent: Sendable {
   case tuningCuts(epochs: Int)
-  case cutsTuned(lower: Double, upper: Double)
+  /// The input map's cuts, and each supervised hidden layer's under deep supervision.
+  case cutsTuned(ForegroundCuts, hidden: [ForegroundCuts])
   case step(epoch: Int, epochs: Int, step: Int, steps: Int, losses: LossValues, secondsPerStep: Double, remainingSeconds: Double)
   case validated(EpochRecord)
   case stopped(epoch: Int)
@@ -148,9 +149,10 @@ public struct Trainer {
         events(.stopped(epoch: 0))
         return (try makeModel(), TrainingResult(configuration: configuration, history: [], best: nil, stoppedEarly: true))
       }
-      configuration.objective.loss.lowerCut = cuts.lower
-      configuration.objective.loss.upperCut = cuts.upper
-      events(.cutsTuned(lower: cuts.lower, upper: cuts.upper))
+      configuration.objective.loss.lowerCut = cuts.input.lower
+      configuration.objective.loss.upperCut = cuts.input.upper
+      configuration.objective.deepSupervision?.hiddenCuts = cuts.hidden
+      events(.cutsTuned(cuts.input, hidden: cuts.hidden))
       Torch.seed(configuration.seed)
     }
 
