@@ -29,10 +29,12 @@ public struct ClassifierTraining {
     switch choice {
     case .compact: .denseNet(.compact(classCount: classCount, inputChannels: channels))
     case .densenet121: .denseNet(.densenet121(classCount: classCount, inputChannels: channels))
+    case .resnet18: .resNet(.resnet18(classCount: classCount, inputChannels: channels))
+    case .compactResnet: .resNet(.compact(classCount: classCount, inputChannels: channels))
     }
   }
 
-  public enum ArchitectureChoice: String, Sendable, CaseIterable { case compact, densenet121 }
+  public enum ArchitectureChoice: String, Sendable, CaseIterable { case compact, densenet121, resnet18, compactResnet = "compact-resnet" }
 
   public var loader: InputLoader { InputLoader(preprocessing: input.preprocessing, channels: input.channels) }
 

@@ -48,11 +48,7 @@ struct SegmentBenchmark: ParsableCommand {
       segmenter = try LungSegmenter(model: UNet(configuration), metadata: metadata)
     }
     let preprocessing = segmenter.preprocessing
-    let architecture: String = switch segmenter.metadata.architecture {
-    case .uNet(let unet): "U-Net depth \(unet.depth), base width \(unet.baseWidth), \(unet.upsampling.rawValue) upsampling"
-    case .denseNet: "DenseNet"
-    }
-    print("segment: \(architecture), \(segmenter.model.parameterCount) parameters, input \(preprocessing.width)x\(preprocessing.height), libtorch \(Torch.version)")
+    print("segment: \(segmenter.metadata.architecture.summary), \(segmenter.model.parameterCount) parameters, input \(preprocessing.width)x\(preprocessing.height), libtorch \(Torch.version)")
 
     let side = 224
     let small = GrayImage(width: side, height: side, pixels: DICOMFixtures.chestPhantom(rows: side, columns: side).map(Float.init))

@@ -169,7 +169,7 @@ struct BundleDescription {
       "bundle \(manifest.id) \(manifest.version) at \(bundle.path)",
       "  classes          \(manifest.classes.joined(separator: ", "))",
       "  input            \(input.channels) channel(s), \(input.width) x \(input.height), percentile window \(input.preprocessing.window.lowerPercentile)/\(input.preprocessing.window.upperPercentile), padding \(input.preprocessing.padValue)",
-      "  classifier       \(manifest.classifier.modelVersion) (\(model.variant?.rawValue ?? "imported"), \(Self.describe(model.architecture))), trained \(model.trainedAt.formatted(.iso8601))",
+      "  classifier       \(manifest.classifier.modelVersion) (\(model.variant?.rawValue ?? "imported"), \(model.architecture.summary)), trained \(model.trainedAt.formatted(.iso8601))",
       "  segmenter        \(manifest.segmenter.modelVersion)",
     ]
     if let training = model.training {
@@ -195,12 +195,5 @@ struct BundleDescription {
   static func limit(_ name: String, _ limit: CalibratedLimit) -> String {
     "  " + name.padding(toLength: 17, withPad: " ", startingAt: 0)
       + String(format: "%.4f (quantile %g of %d images: %.4f, within 0 and %g)", limit.value, limit.quantile, limit.images, limit.calibrated, limit.ceiling)
-  }
-
-  static func describe(_ architecture: Architecture) -> String {
-    switch architecture {
-    case .denseNet(let configuration): "DenseNet k \(configuration.growthRate), blocks \(configuration.blockLayers.map(String.init).joined(separator: "-"))"
-    case .uNet(let configuration): "U-Net depth \(configuration.depth)"
-    }
   }
 }

@@ -9,6 +9,7 @@ extension Architecture {
   public func confirm(by shapes: [String: [Int]]) throws(EngineError) {
     switch self {
     case .denseNet(let configuration): try configuration.confirm(by: shapes)
+    case .resNet(let configuration): try configuration.confirm(by: shapes)
     case .uNet(let configuration): try configuration.confirm(by: shapes)
     }
   }
@@ -89,6 +90,41 @@ extension DenseNetConfiguration {
     let head = try required("classifier.weight", in: shapes, network: "DenseNet")
     guard head.count == 2, head[0] == classCount else {
       throw parameter("classCount", "is \(classCount), the weights' classifier.weight has shape \(head)")
+    }
+  }
+}
+
+extension ResNetConfiguration {
+  func confirm(by shapes: [String: [Int]]) throws(EngineError) {
+    let stem = try required("conv1.weight", in: shapes, network: "ResNet")
+    guard stem.count == 4, stem[2] == 7, stem[3] == 7 else {
+      throw EngineError.checkpoint("conv1.weight has shape \(stem), not [features, channels, 7, 7]")
+    }
+    guard stem[0] == initialFeatures else {
+      throw parameter("initialFeatures", "is \(initialFeatures), the weights' stem conv1.weight has \(stem[0])")
+    }
+    guard stem[1] == inputChannels else {
+      throw parameter("inputChannels", "is \(inputChannels), the weights' stem conv1.weight takes \(stem[1])")
+    }
+    let stages = indices(after: "layer", in: shapes.keys)
+    guard isOneThrough(blockLayers.count, stages) else {
+      throw parameter("blockLayers", "has \(blockLayers.count) stages, the weights hold \(stages.count)")
+    }
+    for (stage, count) in blockLayers.enumerated() {
+      // torchvision numbers the blocks of a stage from 0.
+      let blocks = indices(after: "layer\(stage + 1).", in: shapes.keys)
+      guard blocks == Set(0..<count) else {
+        throw parameter("blockLayers", "gives stage \(stage + 1) \(count) blocks, the weights hold \(blocks.count)")
+      }
+      let name = "layer\(stage + 1).0.conv1.weight"
+      let conv = try required(name, in: shapes, network: "ResNet")
+      guard conv.count == 4, conv[0] == widths[stage] else {
+        throw parameter("widths", "gives stage \(stage + 1) width \(widths[stage]), the weights' \(name) has shape \(conv)")
+      }
+    }
+    let head = try required("fc.weight", in: shapes, network: "ResNet")
+    guard head.count == 2, head[0] == classCount else {
+      throw parameter("classCount", "is \(classCount), the weights' fc.weight has shape \(head)")
     }
   }
 }

@@ -1,8 +1,9 @@
 /// Which network a checkpoint holds, with its hyperparameters, so the network can be rebuilt.
-/// Encoded as `{"kind": "densenet", "parameters": {...}}` (a classifier) or `{"kind": "unet",
-/// "parameters": {...}}` (a segmenter).
+/// Encoded as `{"kind": "densenet" or "resnet", "parameters": {...}}` (a classifier) or `{"kind":
+/// "unet", "parameters": {...}}` (a segmenter).
 public enum Architecture: Codable, Sendable, Equatable {
   case denseNet(DenseNetConfiguration)
+  case resNet(ResNetConfiguration)
   case uNet(UNetConfiguration)
 
   private enum CodingKeys: String, CodingKey { case kind, parameters }
@@ -12,6 +13,7 @@ public enum Architecture: Codable, Sendable, Equatable {
     let kind = try container.decode(String.self, forKey: .kind)
     switch kind {
     case "densenet": self = .denseNet(try container.decode(DenseNetConfiguration.self, forKey: .parameters))
+    case "resnet": self = .resNet(try container.decode(ResNetConfiguration.self, forKey: .parameters))
     case "unet": self = .uNet(try container.decode(UNetConfiguration.self, forKey: .parameters))
     default:
       throw DecodingError.dataCorruptedError(forKey: .kind, in: container, debugDescription: "unknown architecture \(kind)")
@@ -24,6 +26,9 @@ public enum Architecture: Codable, Sendable, Equatable {
     case .denseNet(let configuration):
       try container.encode("densenet", forKey: .kind)
       try container.encode(configuration, forKey: .parameters)
+    case .resNet(let configuration):
+      try container.encode("resnet", forKey: .kind)
+      try container.encode(configuration, forKey: .parameters)
     case .uNet(let configuration):
       try container.encode("unet", forKey: .kind)
       try container.encode(configuration, forKey: .parameters)
@@ -34,6 +39,7 @@ public enum Architecture: Codable, Sendable, Equatable {
   public func makeClassifier() throws -> any Classifier {
     switch self {
     case .denseNet(let configuration): try DenseNet(configuration)
+    case .resNet(let configuration): try ResNet(configuration)
     case .uNet: throw EngineError.invalidConfiguration("this checkpoint holds a U-Net lung segmenter, not a classifier")
     }
   }
@@ -43,6 +49,20 @@ public enum Architecture: Codable, Sendable, Equatable {
     switch self {
     case .uNet(let configuration): try UNet(configuration)
     case .denseNet: throw EngineError.invalidConfiguration("this checkpoint holds a DenseNet classifier, not a segmenter")
+    case .resNet: throw EngineError.invalidConfiguration("this checkpoint holds a ResNet classifier, not a segmenter")
+    }
+  }
+
+  /// The network in a few words, for reports and progress output.
+  public var summary: String {
+    func list(_ values: [Int]) -> String { values.map(String.init).joined(separator: "-") }
+    return switch self {
+    case .denseNet(let configuration):
+      "DenseNet k \(configuration.growthRate), blocks \(list(configuration.blockLayers)), stem \(configuration.initialFeatures)"
+    case .resNet(let configuration):
+      "ResNet blocks \(list(configuration.blockLayers)), widths \(list(configuration.widths)), stem \(configuration.initialFeatures)"
+    case .uNet(let configuration):
+      "U-Net depth \(configuration.depth), base width \(configuration.baseWidth), \(configuration.upsampling.rawValue) upsampling"
     }
   }
 
@@ -55,6 +75,7 @@ public enum Architecture: Codable, Sendable, Equatable {
   public var classCount: Int {
     switch self {
     case .denseNet(let configuration): configuration.classCount
+    case .resNet(let configuration): configuration.classCount
     case .uNet(let configuration): configuration.classCount
     }
   }
@@ -62,6 +83,7 @@ public enum Architecture: Codable, Sendable, Equatable {
   public var inputChannels: Int {
     switch self {
     case .denseNet(let configuration): configuration.inputChannels
+    case .resNet(let configuration): configuration.inputChannels
     case .uNet(let configuration): configuration.inputChannels
     }
   }
