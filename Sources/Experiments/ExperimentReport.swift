@@ -11,7 +11,7 @@ public enum ExperimentReport {
       "",
       "Produced by `\(command)`. \(dataDescription)",
       "",
-      "Model: DenseNet (growth \(configuration.architecture.growthRate), blocks \(configuration.architecture.blockLayers)) "
+      "Model: \(configuration.architecture.summary) "
         + "at \(configuration.preprocessing.width)x\(configuration.preprocessing.height). Training: \(recipe(configuration.training)).",
       "",
       "| variant | biased acc | biased F1 | unbiased acc | unbiased F1 | confounding acc | confounding F1 | background share (biased) | background share (confounding) | s/epoch |",
@@ -28,6 +28,7 @@ public enum ExperimentReport {
     }
     lines += markerTable(results: results, split: "test-confounding")
     lines += gapTable(results: results)
+    lines += ablationTable(results: results)
     lines += [
       "",
       "Background share: Σ|H|·(1−M)/Σ|H| of the predicted class's LRP-Flex heatmap, mean over the test images.",
@@ -81,6 +82,28 @@ public enum ExperimentReport {
     return lines
   }
 
+  /// How the confounding markers act on each model, from the marker ablation.
+  static func ablationTable(results: [ShortcutExperiment.VariantResult]) -> [String] {
+    let measured = results.compactMap { result in result.markerAblation.map { (result.name, $0) } }
+    guard let first = measured.first?.1 else { return [] }
+    var lines = [
+      "",
+      "How the marker acts on test-confounding (\(first.images) images, each against its twin rendered without the marker): "
+        + "the change of z(marker's class) − z(true class) the marker causes, split over the last ReLU layer's units it "
+        + "switched off (no relevance reaches them), switched on, or left active; and the marker pixels' share of the "
+        + "heatmap against their share of the image:",
+      "",
+      "| variant | prediction changed | margin shift | via units switched off | via units switched on | via units still active | units switched off | marker relevance share | marker area |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for (name, figures) in measured {
+      lines.append("| \(name) | " + [figures.predictionChanged, figures.marginShift, figures.throughSwitchedOff, figures.throughSwitchedOn,
+                                       figures.throughStillActive, figures.unitsSwitchedOff, figures.markerRelevanceShare, figures.markerArea]
+        .map { String(format: "%.3f", $0) }.joined(separator: " | ") + " |")
+    }
+    return lines
+  }
+
   /// The training recipe in one line: every setting that changes the numbers.
   static func recipe(_ training: TrainingConfiguration) -> String {
     let optimizer = switch training.optimizer {
@@ -97,6 +120,12 @@ public enum ExperimentReport {
       + "(warm-up \(training.heatmapWeightSchedule.warmupEpochs) epochs), d = \(loss.backgroundDecay), "
       + "E = \(loss.backgroundScale), C1/C2 tuned over \(training.cutTuningEpochs) epochs, BatchNorm "
       + "\(training.objective.relevance.batchNorm == .detachedStatistics ? "statistics detached" : "statistics differentiated") in the heatmap, "
-      + "BatchNorm running statistics re-estimated on \(training.batchNormRecalibrationBatches) batches after each epoch"
+      + "BatchNorm running statistics re-estimated on \(training.batchNormRecalibrationBatches) batches after each epoch, "
+      + deepSupervision(training.objective.deepSupervision)
+  }
+
+  static func deepSupervision(_ configuration: DeepSupervisionConfiguration?) -> String {
+    guard let configuration else { return "no deep supervision" }
+    return "LRP deep supervision (layer decay \(configuration.layerDecay), hidden layers' C1/C2 tuned)"
   }
 }

@@ -12,13 +12,13 @@ import Screening
 public struct ShortcutExperiment {
   public struct Configuration: Codable, Sendable, Equatable {
     public var variants: [Variant]
-    public var architecture: DenseNetConfiguration
+    public var architecture: Architecture
     public var preprocessing: Preprocessing
     /// The recipe every variant trains with; its objective's variant is replaced by each variant in
     /// turn, and the plain classifier tunes no cuts.
     public var training: TrainingConfiguration
 
-    public init(variants: [Variant], architecture: DenseNetConfiguration, preprocessing: Preprocessing,
+    public init(variants: [Variant], architecture: Architecture, preprocessing: Preprocessing,
                 training: TrainingConfiguration) {
       self.variants = variants
       self.architecture = architecture
@@ -30,7 +30,10 @@ public struct ShortcutExperiment {
     public func training(for variant: Variant) -> TrainingConfiguration {
       var configuration = training
       configuration.objective.variant = variant
-      if variant == .plain { configuration.cutTuningEpochs = 0 }
+      if variant == .plain {
+        configuration.cutTuningEpochs = 0
+        configuration.objective.deepSupervision = nil
+      }
       return configuration
     }
   }
@@ -47,9 +50,12 @@ public struct ShortcutExperiment {
     public var markerFreeReference: Bool
     public var secondsPerEpoch: Double
     public var bestEpoch: Int
+    /// C1, C2 of the input map, then of each supervised hidden layer under deep supervision.
     public var tunedCuts: [Double]
     /// Per test split: accuracy, macro F1, mean background share.
     public var tests: [String: TestResult]
+    /// How the confounding split's markers move this model (nil without the data's manifest).
+    public var markerAblation: MarkerAblation.Figures?
 
     static let referenceName = "reference"
 
@@ -82,10 +88,11 @@ public struct ShortcutExperiment {
 
   /// Trains and evaluates every variant, and with `reference` (marker-free training and validation
   /// data) the plain marker-free reference first. `datasets` maps split names to loaded data; `markers`
-  /// maps a test split's name to each of its images' marker kind, in the dataset's order. `events`
-  /// names the model in training ("reference" or the variant).
+  /// maps a test split's name to each of its images' marker kind, in the dataset's order; `ablation`
+  /// measures how the confounding markers act on each trained model. `events` names the model in
+  /// training ("reference" or the variant).
   public func run(datasets: [String: InMemoryDataset], markers: [String: [String]] = [:],
-                  reference: (training: InMemoryDataset, validation: InMemoryDataset)? = nil,
+                  reference: (training: InMemoryDataset, validation: InMemoryDataset)? = nil, ablation: MarkerAblation? = nil,
                   events: (String, TrainingEvent) -> Void,
                   shouldStop: () -> Bool) throws -> (results: [VariantResult], models: [TrainedModel]) {
     guard let training = datasets[Self.trainingSplit], let validation = datasets[Self.validationSplit] else {
@@ -99,7 +106,7 @@ public struct ShortcutExperiment {
       let name = run.reference ? VariantResult.referenceName : run.variant.rawValue
       let architecture = configuration.architecture
       let (model, result) = try Trainer(configuration: configuration.training(for: run.variant), classNames: classNames).train(
-        makeModel: { try DenseNet(architecture) }, training: run.training, validation: run.validation,
+        makeModel: { try architecture.makeClassifier() }, training: run.training, validation: run.validation,
         events: { events(name, $0) }, shouldStop: shouldStop)
       // Training has a best epoch unless a stop came before the first one ended.
       guard !result.stoppedEarly, let best = result.best else {
@@ -115,11 +122,14 @@ public struct ShortcutExperiment {
                                   backgroundShare: metrics.backgroundShare?.mean ?? .nan,
                                   accuracyByMarker: Self.accuracy(of: evaluation.outcomes, groupedBy: markers[split] ?? []))
       }
-      let loss = result.configuration.objective.loss
+      let objective = result.configuration.objective
+      let hiddenCuts = objective.deepSupervision?.hiddenCuts ?? []
+      let cuts = run.variant == .plain ? [] : [objective.loss.lowerCut, objective.loss.upperCut] + hiddenCuts.flatMap { [$0.lower, $0.upper] }
       results.append(VariantResult(
         variant: run.variant, markerFreeReference: run.reference,
         secondsPerEpoch: result.history.map(\.seconds).reduce(0, +) / Double(result.history.count),
-        bestEpoch: best.epoch, tunedCuts: run.variant == .plain ? [] : [loss.lowerCut, loss.upperCut], tests: tests))
+        bestEpoch: best.epoch, tunedCuts: cuts, tests: tests,
+        markerAblation: try ablation.map { try $0.measure(model, relevance: configuration.training.objective.relevance) }))
       models.append(TrainedModel(name: name, model: model))
     }
     return (results, models)

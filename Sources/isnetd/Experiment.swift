@@ -34,10 +34,14 @@ struct Experiment: ParsableCommand {
   var variants: [Variant] = [.plain, .selective, .stochastic, .original]
   @Option(help: "Model input side in pixels.")
   var size = 96
+  @Option(help: "densenet or resnet (basic blocks, as torchvision's ResNet-18).")
+  var backbone = Backbone.densenet
   @Option(help: "DenseNet growth rate k.")
   var growthRate = 8
-  @Option(help: "Dense layers per block.")
-  var blockLayers: [Int] = [2, 3, 4]
+  @Option(help: "Dense layers per block (DenseNet; default 2 3 4) or basic blocks per stage (ResNet; default 2 2 2 2).")
+  var blockLayers: [Int] = []
+  @Option(help: "ResNet feature maps per stage (default 16 32 64 128).")
+  var widths: [Int] = []
   @Option(help: "Feature maps of the stem convolution.")
   var initialFeatures = 16
   @OptionGroup var recipe: TrainingOptions
@@ -46,6 +50,25 @@ struct Experiment: ParsableCommand {
   @Flag(help: "Replace results.md, results.json, chart.png and heatmaps.png in OUT when they exist.")
   var force = false
   @OptionGroup var runtime: RuntimeOptions
+
+  enum Backbone: String, ExpressibleByArgument, CaseIterable { case densenet, resnet }
+
+  func validate() throws {
+    if backbone == .densenet, !widths.isEmpty { throw ValidationError("--widths applies to --backbone resnet") }
+  }
+
+  /// The backbone for `classCount` classes with these options.
+  func architecture(classCount: Int) -> Architecture {
+    switch backbone {
+    case .densenet:
+      .denseNet(DenseNetConfiguration(growthRate: growthRate, blockLayers: blockLayers.isEmpty ? [2, 3, 4] : blockLayers,
+                                      initialFeatures: initialFeatures, classCount: classCount, inputChannels: 1))
+    case .resnet:
+      .resNet(ResNetConfiguration(blockLayers: blockLayers.isEmpty ? [2, 2, 2, 2] : blockLayers,
+                                  widths: widths.isEmpty ? [16, 32, 64, 128] : widths, initialFeatures: initialFeatures,
+                                  classCount: classCount, inputChannels: 1))
+    }
+  }
 
   func run() throws {
     runtime.apply()
@@ -56,7 +79,10 @@ struct Experiment: ParsableCommand {
     let loader = InputLoader(preprocessing: preprocessing, channels: 1)
     let splits = [ShortcutExperiment.trainingSplit, ShortcutExperiment.validationSplit] + ShortcutExperiment.testSplits
     let classNames = try LabeledFolder(root: "\(data)/\(ShortcutExperiment.trainingSplit)").classNames
-    let markerKindByPath = try readMarkerKinds()
+    let manifest = try readManifest()
+    let markerKindByPath = manifest.map { manifest in
+      Dictionary(manifest.files.map { ($0.path, $0.marker?.kind.rawValue ?? "none") }, uniquingKeysWith: { first, _ in first })
+    }
     var datasets: [String: InMemoryDataset] = [:]
     var markers: [String: [String]] = [:]
     for split in splits where FileManager.default.fileExists(atPath: "\(data)/\(split)") {
@@ -76,13 +102,17 @@ struct Experiment: ParsableCommand {
     }
     let configuration = ShortcutExperiment.Configuration(
       variants: variants,
-      architecture: DenseNetConfiguration(growthRate: growthRate, blockLayers: blockLayers, initialFeatures: initialFeatures,
-                                          classCount: classNames.count, inputChannels: 1),
+      architecture: architecture(classCount: classNames.count),
       preprocessing: preprocessing, training: recipe.configuration(variant: .selective))
+    let ablation = try manifest.map { manifest in
+      let ablation = try MarkerAblation(manifest: manifest, root: data, split: .testConfounding, classNames: classNames, loader: loader)
+      print("rendered \(ablation.pairs.count) marker-free twins of the confounding test images")
+      return ablation
+    }
     let stop = StopSignal(message: "stopping the experiment after this step")
     let progress = ProgressPrinter()
     let (results, models) = try ShortcutExperiment(configuration: configuration, classNames: classNames).run(
-      datasets: datasets, markers: markers, reference: referenceData, events: { name, event in
+      datasets: datasets, markers: markers, reference: referenceData, ablation: ablation, events: { name, event in
         if case .validated = event { print("[\(name)]", terminator: " ") }
         progress.report(event)
       }, shouldStop: { stop.isRequested })
@@ -115,13 +145,11 @@ struct Experiment: ParsableCommand {
     print(report)
   }
 
-  /// Each file's marker kind ("none" when unmarked) by its path in the dataset, from the
-  /// manifest.json `isnetd synth` writes; nil without one.
-  private func readMarkerKinds() throws -> [String: String]? {
+  /// The manifest.json `isnetd synth` writes (each file's marker and seed); nil without one.
+  private func readManifest() throws -> DatasetManifest? {
     let path = "\(data)/manifest.json"
     guard FileManager.default.fileExists(atPath: path) else { return nil }
-    let manifest = try DatasetManifest.decode(Data(contentsOf: URL(fileURLWithPath: path)))
-    return Dictionary(manifest.files.map { ($0.path, $0.marker?.kind.rawValue ?? "none") }, uniquingKeysWith: { first, _ in first })
+    return try DatasetManifest.decode(Data(contentsOf: URL(fileURLWithPath: path)))
   }
 
   /// The marker kind of each of `folder`'s images, in the folder's order.

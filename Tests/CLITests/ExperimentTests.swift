@@ -19,6 +19,13 @@ struct ExperimentTests {
     var secondsPerEpoch: Double
     var tunedCuts: [Double]
     var tests: [String: Test]
+    var markerAblation: Ablation?
+  }
+
+  struct Ablation: Decodable {
+    var images: Int
+    var predictionChanged, marginShift, throughSwitchedOff, throughSwitchedOn, throughStillActive: Double
+    var unitsSwitchedOff, markerRelevanceShare, markerArea: Double
   }
 
   @Test("compares plain and Selective on synth data: table, JSON, chart, heatmaps, accuracy by marker kind")
@@ -36,6 +43,7 @@ struct ExperimentTests {
       "--heatmap-images", "3", "--threads", "2",
     ])
     #expect(output.contains("loaded test-confounding: 12 images"))
+    #expect(output.contains("rendered 12 marker-free twins of the confounding test images"))
 
     let results = try JSONDecoder().decode([Result].self, from: Data(contentsOf: URL(fileURLWithPath: "\(out)/results.json")))
     #expect(results.map(\.variant) == ["plain", "selective"])
@@ -54,11 +62,21 @@ struct ExperimentTests {
         #expect(abs(weighted - test.accuracy) < 1e-9, "\(split): \(weighted) vs \(test.accuracy)")
       }
       #expect(result.tests["test-unbiased"]?.accuracyByMarker.keys.sorted() == ["none"])
+      // The marker's effect on the logits equals the sum of its parts through the last layer's units.
+      let ablation = try #require(result.markerAblation)
+      #expect(ablation.images == 12)
+      #expect(abs(ablation.throughSwitchedOff + ablation.throughSwitchedOn + ablation.throughStillActive - ablation.marginShift) < 1e-4)
+      #expect(ablation.marginShift != 0)
+      for share in [ablation.predictionChanged, ablation.unitsSwitchedOff, ablation.markerRelevanceShare, ablation.markerArea] {
+        #expect((0...1).contains(share))
+      }
+      #expect(ablation.markerArea > 0 && ablation.markerArea < 0.5)
     }
 
     let table = try String(contentsOfFile: "\(out)/results.md", encoding: .utf8)
     #expect(table.contains("| selective |"))
     #expect(table.contains("Accuracy on test-confounding by the marker each image carries"))
+    #expect(table.contains("How the marker acts on test-confounding (12 images"))
     #expect(table.contains("not on patient data"))
     let chart = try PNGImage(decoding: Array(Data(contentsOf: URL(fileURLWithPath: "\(out)/chart.png"))))
     let heatmaps = try PNGImage(decoding: Array(Data(contentsOf: URL(fileURLWithPath: "\(out)/heatmaps.png"))))
@@ -91,8 +109,9 @@ struct ExperimentTests {
     let table = try String(contentsOfFile: "\(out)/results.md", encoding: .utf8)
     #expect(table.contains("| reference |"))
     #expect(table.contains("Gap to the marker-free reference"))
-    // The gap table comes last: after the main table and the accuracy by marker kind.
-    let gapRow = try #require(table.split(separator: "\n").last { $0.hasPrefix("| selective | ") })
+    // The gap table follows the main table and the accuracy by marker kind.
+    let gapTable = try #require(table.components(separatedBy: "Gap to the marker-free reference").last)
+    let gapRow = try #require(gapTable.split(separator: "\n").first { $0.hasPrefix("| selective | ") })
     let cells = gapRow.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     // The gaps are the variant's accuracy minus the reference's, split by split, then by marker kind.
     for (index, split) in ["test-biased", "test-unbiased", "test-confounding"].enumerated() {
