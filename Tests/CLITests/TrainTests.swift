@@ -31,6 +31,33 @@ struct TrainTests {
     _ = try Checkpoint(path: out).loadClassifier()
   }
 
+  @Test("a compact ResNet with deep supervision and the authors' recipe trains and records what it was trained with")
+  func resNetWithDeepSupervision() throws {
+    let directory = try TemporaryDirectory()
+    let data = directory.path("data")
+    try LabeledDataFixtures.write(root: data, classes: ["normal", "pneumonia"], perClass: ["train": 6, "validation": 3])
+    let out = directory.path("model")
+    let output = try Command.run(isnetdExecutable, [
+      "train", "--data", data, "--out", out, "--size", "64", "--epochs", "1", "--batch-size", "4", "--tune-cut-epochs", "2",
+      "--architecture", "compact-resnet", "--deep-supervision", "--recipe", "authors", "--threads", "1",
+    ])
+    #expect(output.contains("; hidden layer 4: C1 = "), "one pair of cuts per ResNet stage")
+
+    let metadata = try Checkpoint(path: out).metadata()
+    guard case .resNet(let configuration) = metadata.architecture else {
+      Issue.record("not a ResNet: \(metadata.architecture)")
+      return
+    }
+    #expect(configuration == .compact(classCount: 2, inputChannels: 1))
+    let training = try #require(metadata.training)
+    #expect(training.objective.deepSupervision?.hiddenCuts.count == 4)
+    #expect(training.objective.relevance.batchNorm == .throughStatistics)
+    #expect(training.optimizer == .sgd(learningRate: 0.01, momentum: 0.9, weightDecay: 0))
+    #expect(training.heatmapWeightSchedule.warmupEpochs == 0)
+    let (model, _) = try Checkpoint(path: out).loadClassifier()
+    #expect(model is ResNet)
+  }
+
   @Test("train and train-segmenter refuse an output folder that does not exist before loading any data")
   func outputCheckedFirst() throws {
     let directory = try TemporaryDirectory()

@@ -2,12 +2,6 @@
 import Testing
 import Torch
 
-private func maxRelativeDifference(_ a: Tensor, _ b: Tensor) throws -> Double {
-  let (x, y) = (try a.values(as: Double.self), try b.values(as: Double.self))
-  let scale = Swift.max(y.map(Swift.abs).max() ?? 0, 1e-300)
-  return zip(x, y).map { Swift.abs($0 - $1) }.max()! / scale
-}
-
 @Suite("LRP deep supervision")
 struct DeepSupervisionTests {
   @Test("DenseNet: the relevance at each transition's ReLU and at the final ReLU equals an explicit layer-by-layer LRP down to it (1e-9 relative)")
@@ -99,26 +93,9 @@ struct DeepSupervisionTests {
       return try supervision.pooledLoss(inputLoss: HeatmapLoss(base)(heatmaps: heatmaps.maps, masks: masks),
                                         hiddenMaps: heatmaps.hiddenMaps, masks: masks, base: base)
     }
-    let parameters = [conv1.weight, conv3.weight, linear.weight]
-    let analytic = try gradients(of: objective(createGraph: true), wrt: parameters)
-    for (parameter, gradient) in zip(parameters, analytic) {
-      let original = try parameter.values(as: Double.self)
-      var numeric: [Double] = []
-      let step = 1e-6
-      for index in original.indices {
-        func value(at offset: Double) throws -> Double {
-          var shifted = original
-          shifted[index] += offset
-          try Torch.withoutGradient { try parameter.copy_(Tensor(shifted, shape: parameter.shape)) }
-          return try objective(createGraph: false).item()
-        }
-        numeric.append((try value(at: step) - value(at: -step)) / (2 * step))
-      }
-      try Torch.withoutGradient { try parameter.copy_(Tensor(original, shape: parameter.shape)) }
-      let computed = try gradient.values(as: Double.self)
-      let scale = numeric.map(Swift.abs).max()!
+    for (relativeError, scale) in try finiteDifferenceErrors(of: objective, wrt: [conv1.weight, conv3.weight, linear.weight]) {
       #expect(scale > 1e-6, "the loss must depend on these weights")
-      #expect(zip(computed, numeric).map { Swift.abs($0 - $1) }.max()! / scale < 1e-4)
+      #expect(relativeError < 1e-4)
     }
   }
 

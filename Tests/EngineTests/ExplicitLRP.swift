@@ -96,3 +96,37 @@ enum ExplicitLRP {
     return layer.hasPrefix("norm") || layer.hasPrefix("bn") || name.contains("downsample.1")
   }
 }
+
+/// max |a − b| / max |b|: the largest difference relative to the reference's scale.
+func maxRelativeDifference(_ a: Tensor, _ b: Tensor) throws -> Double {
+  let (x, y) = (try a.values(as: Double.self), try b.values(as: Double.self))
+  let scale = Swift.max(y.map(Swift.abs).max() ?? 0, 1e-300)
+  return zip(x, y).map { Swift.abs($0 - $1) }.max()! / scale
+}
+
+/// The gradient of `objective` (float64, built with `createGraph` when asked) with respect to each of
+/// `parameters` by autograd and by central finite differences (step 1e-6): max |autograd − numeric| /
+/// max |numeric| per parameter, and that scale (which must be far from 0 for the comparison to mean
+/// anything).
+func finiteDifferenceErrors(of objective: (_ createGraph: Bool) throws -> Tensor,
+                            wrt parameters: [Tensor]) throws -> [(relativeError: Double, scale: Double)] {
+  let analytic = try gradients(of: objective(true), wrt: parameters)
+  return try zip(parameters, analytic).map { parameter, gradient in
+    let original = try parameter.values(as: Double.self)
+    var numeric: [Double] = []
+    let step = 1e-6
+    for index in original.indices {
+      func value(at offset: Double) throws -> Double {
+        var shifted = original
+        shifted[index] += offset
+        try Torch.withoutGradient { try parameter.copy_(Tensor(shifted, shape: parameter.shape)) }
+        return try objective(false).item()
+      }
+      numeric.append((try value(at: step) - value(at: -step)) / (2 * step))
+    }
+    try Torch.withoutGradient { try parameter.copy_(Tensor(original, shape: parameter.shape)) }
+    let computed = try gradient.values(as: Double.self)
+    let scale = numeric.map(Swift.abs).max()!
+    return (zip(computed, numeric).map { Swift.abs($0 - $1) }.max()! / scale, scale)
+  }
+}

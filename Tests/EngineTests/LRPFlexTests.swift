@@ -23,12 +23,6 @@ private func makeConvNet(bias: Bool = true, seed: UInt64 = 3) throws -> (Sequent
   return (net, conv1, conv2, linear1, linear2)
 }
 
-private func maxRelativeDifference(_ a: Tensor, _ b: Tensor) throws -> Double {
-  let (x, y) = (try a.values(as: Double.self), try b.values(as: Double.self))
-  let scale = Swift.max(y.map(Swift.abs).max() ?? 0, 1e-300)
-  return zip(x, y).map { Swift.abs($0 - $1) }.max()! / scale
-}
-
 @Suite("LRP-Flex")
 struct LRPFlexTests {
   @Test("conv net: LRP-Flex equals an explicit layer-by-layer LRP (ε, z^B, LRP-0) to 1e-5 relative")

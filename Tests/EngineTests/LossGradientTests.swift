@@ -27,25 +27,9 @@ struct LossGradientTests {
       let maps = try flex.heatmaps(of: net, input: x, explaining: .selective(epsilon: 0.01), createGraph: createGraph).maps
       return try loss(heatmaps: maps, masks: masks)
     }
-    let analytic = try gradients(of: objective(createGraph: true), wrt: [conv1.weight, linear.weight])
-    for (parameter, gradient) in zip([conv1.weight, linear.weight], analytic) {
-      let original = try parameter.values(as: Double.self)
-      var numeric: [Double] = []
-      let step = 1e-6
-      for index in original.indices {
-        func value(at offset: Double) throws -> Double {
-          var shifted = original
-          shifted[index] += offset
-          try Torch.withoutGradient { try parameter.copy_(Tensor(shifted, shape: parameter.shape)) }
-          return try objective(createGraph: false).item()
-        }
-        numeric.append((try value(at: step) - value(at: -step)) / (2 * step))
-      }
-      try Torch.withoutGradient { try parameter.copy_(Tensor(original, shape: parameter.shape)) }
-      let computed = try gradient.values(as: Double.self)
-      let scale = numeric.map(Swift.abs).max()!
+    for (relativeError, scale) in try finiteDifferenceErrors(of: objective, wrt: [conv1.weight, linear.weight]) {
       #expect(scale > 1e-6, "the loss must depend on these weights")
-      #expect(zip(computed, numeric).map { Swift.abs($0 - $1) }.max()! / scale < 1e-4)
+      #expect(relativeError < 1e-4)
     }
   }
 }

@@ -5,12 +5,6 @@ import Testing
 import TestSupport
 import Torch
 
-private func maxRelativeDifference(_ a: Tensor, _ b: Tensor) throws -> Double {
-  let (x, y) = (try a.values(as: Double.self), try b.values(as: Double.self))
-  let scale = Swift.max(y.map(Swift.abs).max() ?? 0, 1e-300)
-  return zip(x, y).map { Swift.abs($0 - $1) }.max()! / scale
-}
-
 @Suite("ResNet")
 struct ResNetTests {
   @Test("LRP-Flex through residual additions equals an explicit LRP that splits relevance in proportion to the two contributions, at the input and at each stage (1e-9 relative)")

@@ -39,6 +39,20 @@ private func indices(after prefix: String, in names: some Sequence<String>) -> S
   return found
 }
 
+/// Checks the 7x7 stem convolution `name` against the sidecar's stem width and input channels.
+private func confirmStem(_ name: String, in shapes: [String: [Int]], network: String, features: Int, channels: Int) throws(EngineError) {
+  let stem = try required(name, in: shapes, network: network)
+  guard stem.count == 4, stem[2] == 7, stem[3] == 7 else {
+    throw EngineError.checkpoint("\(name) has shape \(stem), not [features, channels, 7, 7]")
+  }
+  guard stem[0] == features else {
+    throw parameter("initialFeatures", "is \(features), the weights' stem \(name) has \(stem[0])")
+  }
+  guard stem[1] == channels else {
+    throw parameter("inputChannels", "is \(channels), the weights' stem \(name) takes \(stem[1])")
+  }
+}
+
 /// Whether `found` is exactly 1...count.
 private func isOneThrough(_ count: Int, _ found: Set<Int>) -> Bool {
   count > 0 && found.count == count && found.allSatisfy { (1...count).contains($0) }
@@ -46,16 +60,7 @@ private func isOneThrough(_ count: Int, _ found: Set<Int>) -> Bool {
 
 extension DenseNetConfiguration {
   func confirm(by shapes: [String: [Int]]) throws(EngineError) {
-    let stem = try required("features.conv0.weight", in: shapes, network: "DenseNet")
-    guard stem.count == 4, stem[2] == 7, stem[3] == 7 else {
-      throw EngineError.checkpoint("features.conv0.weight has shape \(stem), not [features, channels, 7, 7]")
-    }
-    guard stem[0] == initialFeatures else {
-      throw parameter("initialFeatures", "is \(initialFeatures), the weights' stem features.conv0.weight has \(stem[0])")
-    }
-    guard stem[1] == inputChannels else {
-      throw parameter("inputChannels", "is \(inputChannels), the weights' stem features.conv0.weight takes \(stem[1])")
-    }
+    try confirmStem("features.conv0.weight", in: shapes, network: "DenseNet", features: initialFeatures, channels: inputChannels)
 
     // One pass over the names: the dense layers of each block.
     var layers: [Int: Set<Int>] = [:]
@@ -96,16 +101,7 @@ extension DenseNetConfiguration {
 
 extension ResNetConfiguration {
   func confirm(by shapes: [String: [Int]]) throws(EngineError) {
-    let stem = try required("conv1.weight", in: shapes, network: "ResNet")
-    guard stem.count == 4, stem[2] == 7, stem[3] == 7 else {
-      throw EngineError.checkpoint("conv1.weight has shape \(stem), not [features, channels, 7, 7]")
-    }
-    guard stem[0] == initialFeatures else {
-      throw parameter("initialFeatures", "is \(initialFeatures), the weights' stem conv1.weight has \(stem[0])")
-    }
-    guard stem[1] == inputChannels else {
-      throw parameter("inputChannels", "is \(inputChannels), the weights' stem conv1.weight takes \(stem[1])")
-    }
+    try confirmStem("conv1.weight", in: shapes, network: "ResNet", features: initialFeatures, channels: inputChannels)
     let stages = indices(after: "layer", in: shapes.keys)
     guard isOneThrough(blockLayers.count, stages) else {
       throw parameter("blockLayers", "has \(blockLayers.count) stages, the weights hold \(stages.count)")
