@@ -122,6 +122,7 @@ public enum ExperimentReport {
       + "\(training.objective.relevance.batchNorm == .detachedStatistics ? "statistics detached" : "statistics differentiated") in the heatmap, "
       + "BatchNorm running statistics re-estimated on \(training.batchNormRecalibrationBatches) batches after each epoch, "
       + deepSupervision(training.objective.deepSupervision)
+      + (training.augmentation.backgroundSwap.map { ", background swapped with probability \($0)" } ?? "")
   }
 
   static func deepSupervision(_ configuration: DeepSupervisionConfiguration?) -> String {

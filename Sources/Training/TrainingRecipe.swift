@@ -38,6 +38,9 @@ public struct TrainingRecipe: Sendable, Equatable {
   public var deepSupervision = false
   /// dLoss: GWRP decay over the layers' heatmap losses under deep supervision (1 = their mean).
   public var deepSupervisionDecay = 1.0
+  /// Probability that a training image takes its background (outside its lung mask) from another
+  /// image of its batch (0: never).
+  public var backgroundSwap = 0.0
 
   public init() {}
 
@@ -69,7 +72,16 @@ public struct TrainingRecipe: Sendable, Equatable {
     if !(0...1).contains(backgroundDecay) { return "the background decay (d) must lie in [0, 1]" }
     if !(backgroundScale.isFinite && backgroundScale > 0) { return "the background scale (E) must be positive" }
     if !(0...1).contains(deepSupervisionDecay) { return "the deep-supervision layer decay must lie in [0, 1]" }
+    if !(0...1).contains(backgroundSwap) { return "the background-swap probability must lie in [0, 1]" }
     return nil
+  }
+
+  /// The augmentation: isnetd's geometric and intensity changes (or none), with background swapping
+  /// when asked for.
+  var augmentationConfiguration: AugmentationConfiguration {
+    var configuration = augmentation ? AugmentationConfiguration() : .none
+    if backgroundSwap > 0 { configuration.backgroundSwap = backgroundSwap }
+    return configuration
   }
 
   /// The engine's configuration for `variant` (cut tuning only for ISNets).
@@ -85,7 +97,7 @@ public struct TrainingRecipe: Sendable, Equatable {
         : .adam(learningRate: learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
       learningRateSchedule: learningRateSchedule == .cosine ? .cosine(floor: 0.01) : .constant,
       heatmapWeightSchedule: HeatmapWeightSchedule(warmupEpochs: Swift.min(heatmapWarmupEpochs, epochs - 1)),
-      seed: seed, augmentation: augmentation ? AugmentationConfiguration() : .none,
+      seed: seed, augmentation: augmentationConfiguration,
       cutTuningEpochs: variant == .plain ? 0 : tuneCutEpochs, batchNormRecalibrationBatches: batchNormRecalibration)
   }
 }

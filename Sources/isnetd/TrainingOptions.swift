@@ -51,6 +51,8 @@ struct TrainingOptions: ParsableArguments {
   var deepSupervision = false
   @Option(help: "dLoss: GWRP decay over the layers' heatmap losses under deep supervision (1 = their mean; default \(defaults.deepSupervisionDecay)).")
   var deepSupervisionDecay: Double?
+  @Option(help: "Probability that a training image keeps its lungs and takes its background from another image of the batch, so background markers stop going with the class (default \(defaults.backgroundSwap): never).")
+  var backgroundSwap: Double?
   @Option(help: "Seed (default \(defaults.seed)).")
   var seed: UInt64?
 
@@ -84,6 +86,7 @@ struct TrainingOptions: ParsableArguments {
     if noAugmentation { recipe.augmentation = false }
     if deepSupervision { recipe.deepSupervision = true }
     apply(deepSupervisionDecay, \.deepSupervisionDecay)
+    apply(backgroundSwap, \.backgroundSwap)
     apply(seed, \.seed)
     return recipe
   }

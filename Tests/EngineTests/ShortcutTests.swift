@@ -84,4 +84,32 @@ struct ShortcutTests {
     #expect(isnetBiased.accuracy >= 0.9, "the ISNet must still learn the task from the lungs")
     #expect(isnetSwapped.accuracy >= plainSwapped.accuracy + 0.3)
   }
+
+  @Test("background swapping keeps each chosen image's lungs and gives it another image's background; with probability 0 nothing changes")
+  func backgroundSwap() throws {
+    let data = try ShortcutProblem.dataset(count: 8, seed: 3)
+    let batch = try data.batch(0..<8)
+    var generator = SeededGenerator(seed: 4)
+    var configuration = AugmentationConfiguration.none
+    configuration.backgroundSwap = 1
+    let swapped = try Augmenter(configuration: configuration).swappingBackgrounds(batch.images, masks: batch.masks, using: &generator)
+    let (original, result, mask) = (try batch.images.floats(), try swapped.floats(), try batch.masks.floats())
+    let pixels = ShortcutProblem.size * ShortcutProblem.size
+    var movedMarkers = 0
+    for sample in 0..<8 {
+      let range = (sample * pixels)..<((sample + 1) * pixels)
+      // The lungs are the image's own.
+      #expect(range.allSatisfy { mask[$0] == 0 || result[$0] == original[$0] })
+      // The background is one image's of the batch, whole.
+      let donors = (0..<8).filter { donor in range.allSatisfy { mask[$0] == 1 || result[$0] == original[donor * pixels + $0 - range.lowerBound] } }
+      #expect(donors.count == 1, "sample \(sample)")
+      // The marker (top corners) now follows the donor's class, not the sample's.
+      if let donor = donors.first, donor % 2 != sample % 2 { movedMarkers += 1 }
+    }
+    #expect(movedMarkers > 0, "a marker went with another class's image")
+
+    configuration.backgroundSwap = 0
+    let untouched = try Augmenter(configuration: configuration).swappingBackgrounds(batch.images, masks: batch.masks, using: &generator)
+    #expect(try untouched.floats() == original)
+  }
 }
