@@ -40,6 +40,10 @@ public struct MarkerAblation {
     public var throughStillActive: Double
     /// Share of the last layer's units active in the twin that the marker switches off.
     public var unitsSwitchedOff: Double
+    /// What the LRP heatmap of z_marker − z_true puts on the marker's pixels, marked image minus twin:
+    /// the part of `marginShift` the heatmap shows on the marker (LRP conserves the logit, so both are
+    /// in logit units).
+    public var marginRelevanceOnMarker: Double
     /// Share of Σ|R| of the marked image's predicted-class heatmap on the marker's pixels, and the share
     /// of the image those pixels cover (what evenly spread relevance would give them).
     public var markerRelevanceShare: Double
@@ -81,7 +85,7 @@ public struct MarkerAblation {
 
   /// The figures of `model` (one channel in) over every pair.
   public func measure(_ model: some Classifier, relevance: RelevanceSettings = RelevanceSettings()) throws -> Figures {
-    var sums = (changed: 0.0, shift: 0.0, off: 0.0, on: 0.0, active: 0.0, switchedOff: 0.0, relevance: 0.0, area: 0.0)
+    var sums = (changed: 0.0, shift: 0.0, off: 0.0, on: 0.0, active: 0.0, switchedOff: 0.0, onMarker: 0.0, relevance: 0.0, area: 0.0)
     let flex = LRPFlex(settings: relevance)
     for pair in pairs {
       let mode = ForwardMode(training: false, relevance: relevance)
@@ -112,8 +116,16 @@ public struct MarkerAblation {
       let markedPrediction = try marked.logits.argmax(dim: 1).item()
       let twinPrediction = try twin.logits.argmax(dim: 1).item()
       if markedPrediction != twinPrediction { sums.changed += 1 }
+      func onMarker(_ values: [Float]) -> Double {
+        zip(values, pair.markerPixels.pixels).reduce(0.0) { $0 + ($1.1 ? Double($1.0) : 0) }
+      }
+      func marginRelevance(_ input: Tensor) throws -> [Float] {
+        let maps = try [pair.markerClass, pair.label].map { try flex.heatmaps(of: model, input: input, explaining: .classes([$0])).maps }
+        return try (maps[0] - maps[1]).sum(dims: [1, 2]).floats()
+      }
+      sums.onMarker += try onMarker(marginRelevance(pair.marked)) - onMarker(marginRelevance(pair.twin))
       let heatmap = try flex.heatmaps(of: model, input: pair.marked, explaining: .predicted).maps.abs().sum(dims: [1, 2]).floats()
-      let markerRelevance = zip(heatmap, pair.markerPixels.pixels).reduce(0.0) { $0 + ($1.1 ? Double($1.0) : 0) }
+      let markerRelevance = onMarker(heatmap)
       sums.relevance += markerRelevance / Swift.max(heatmap.reduce(0.0) { $0 + Double($1) }, .leastNormalMagnitude)
       sums.area += Double(pair.markerPixels.pixels.filter { $0 }.count) / Double(pair.markerPixels.pixels.count)
     }
@@ -121,6 +133,7 @@ public struct MarkerAblation {
     return Figures(images: pairs.count, predictionChanged: sums.changed / count, marginShift: sums.shift / count,
                    throughSwitchedOff: sums.off / count, throughSwitchedOn: sums.on / count,
                    throughStillActive: sums.active / count, unitsSwitchedOff: sums.switchedOff / count,
+                   marginRelevanceOnMarker: sums.onMarker / count,
                    markerRelevanceShare: sums.relevance / count, markerArea: sums.area / count)
   }
 

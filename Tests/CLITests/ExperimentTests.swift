@@ -25,7 +25,7 @@ struct ExperimentTests {
   struct Ablation: Decodable {
     var images: Int
     var predictionChanged, marginShift, throughSwitchedOff, throughSwitchedOn, throughStillActive: Double
-    var unitsSwitchedOff, markerRelevanceShare, markerArea: Double
+    var unitsSwitchedOff, marginRelevanceOnMarker, markerRelevanceShare, markerArea: Double
   }
 
   @Test("compares plain and Selective on synth data: table, JSON, chart, heatmaps, accuracy by marker kind")
@@ -66,7 +66,7 @@ struct ExperimentTests {
       let ablation = try #require(result.markerAblation)
       #expect(ablation.images == 12)
       #expect(abs(ablation.throughSwitchedOff + ablation.throughSwitchedOn + ablation.throughStillActive - ablation.marginShift) < 1e-4)
-      #expect(ablation.marginShift != 0)
+      #expect(ablation.marginShift != 0 && ablation.marginRelevanceOnMarker.isFinite)
       for share in [ablation.predictionChanged, ablation.unitsSwitchedOff, ablation.markerRelevanceShare, ablation.markerArea] {
         #expect((0...1).contains(share))
       }
@@ -139,5 +139,41 @@ struct ExperimentTests {
     #expect(run.errors.contains("stopped: while training the plain variant, before any results"), "\(run.errors)")
     #expect(!run.errors.contains("Error"))
     #expect(!FileManager.default.fileExists(atPath: "\(out)/results.json"))
+  }
+
+  @Test("every isnetd command docs/experiment/README.md shows is run by scripts/experiments.sh, and its options parse")
+  func documentedCommandsRun() throws {
+    let document = try String(contentsOf: Repository.root.appendingPathComponent("docs/experiment/README.md"), encoding: .utf8)
+    let script = try String(contentsOf: Repository.root.appendingPathComponent("scripts/experiments.sh"), encoding: .utf8)
+      .split(separator: "\n").map(String.init)
+    var inCode = false
+    var commands: [[String]] = []
+    for line in document.split(separator: "\n", omittingEmptySubsequences: false) {
+      if line.hasPrefix("```") { inCode.toggle(); continue }
+      if inCode, line.hasPrefix("isnetd ") { commands.append(line.split(separator: " ").dropFirst().map(String.init)) }
+    }
+    #expect(commands.count >= 10, "the runs the document reports")
+    let directory = try TemporaryDirectory()
+    for (number, arguments) in commands.enumerated() {
+      #expect(script.contains("run " + arguments.joined(separator: " ")), "scripts/experiments.sh runs isnetd \(arguments.joined(separator: " "))")
+      // The real runs take hours: each command runs here on a missing data folder (experiment) or with one
+      // image per split (synth), into a temporary folder, so an option that no longer exists fails.
+      var local = arguments
+      for (index, argument) in arguments.enumerated() where index + 1 < arguments.count {
+        switch argument {
+        case "--out": local[index + 1] = directory.path("out-\(number)")
+        case "--data", "--reference": local[index + 1] = directory.path("missing")
+        case "--counts": local[index + 1] = arguments[index + 1].split(separator: ",").map { "\($0.split(separator: "=")[0])=1" }.joined(separator: ",")
+        default: break
+        }
+      }
+      if local.first == "experiment" {
+        try FileManager.default.createDirectory(atPath: local[local.firstIndex(of: "--out")! + 1], withIntermediateDirectories: true)
+        let error = #expect(throws: Command.Failure.self) { try Command.run(isnetdExecutable, local) }
+        #expect(error?.output.contains("\(directory.path("missing"))/train is not a folder") == true, "\(arguments): \(error?.output ?? "")")
+      } else {
+        _ = try Command.run(isnetdExecutable, local + ["--size", "64"])
+      }
+    }
   }
 }
