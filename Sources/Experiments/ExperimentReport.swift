@@ -15,7 +15,7 @@ public enum ExperimentReport {
         + "at \(configuration.preprocessing.width)x\(configuration.preprocessing.height). Training: \(recipe(configuration.training)).",
       "",
       "| variant | biased acc | biased F1 | unbiased acc | unbiased F1 | confounding acc | confounding F1 | background share (biased) | background share (confounding) | s/epoch |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for result in results {
       func cell(_ split: String, _ value: (ShortcutExperiment.TestResult) -> Double) -> String {
@@ -89,16 +89,17 @@ public enum ExperimentReport {
     var lines = [
       "",
       "How the marker acts on test-confounding (\(first.images) images, each against its twin rendered without the marker): "
-        + "the change of z(marker's class) − z(true class) the marker causes, split over the last ReLU layer's units it "
+        + "the change of z(marker's class) − z(true class) the marker causes, the part of it from the intensity window its "
+        + "pixels move (the twin under the marked image's window), the change split over the last ReLU layer's units it "
         + "switched off (no relevance reaches them), switched on, or left active; what the LRP heatmap of that margin puts "
         + "on the marker's pixels (marked minus twin, in the same logit units); and the marker pixels' share of the "
         + "predicted class's heatmap against their share of the image:",
       "",
-      "| variant | prediction changed | margin shift | via units switched off | via units switched on | via units still active | units switched off | margin relevance on marker | marker relevance share | marker area |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      "| variant | prediction changed | margin shift | via the window | via units switched off | via units switched on | via units still active | units switched off | margin relevance on marker | marker relevance share | marker area |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for (name, figures) in measured {
-      lines.append("| \(name) | " + [figures.predictionChanged, figures.marginShift, figures.throughSwitchedOff, figures.throughSwitchedOn,
+      lines.append("| \(name) | " + [figures.predictionChanged, figures.marginShift, figures.throughWindow, figures.throughSwitchedOff, figures.throughSwitchedOn,
                                        figures.throughStillActive, figures.unitsSwitchedOff, figures.marginRelevanceOnMarker,
                                        figures.markerRelevanceShare, figures.markerArea]
         .map { String(format: "%.3f", $0) }.joined(separator: " | ") + " |")

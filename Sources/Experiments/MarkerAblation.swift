@@ -19,6 +19,8 @@ public struct MarkerAblation {
     /// [1, 1, H, W] in [0, 1].
     public let marked: Tensor
     public let twin: Tensor
+    /// The twin under the marked image's intensity window (which the marker's own pixels move).
+    public let twinInMarkedWindow: Tensor
     /// The pixels the marker changes, at the model's input.
     public let markerPixels: BinaryMask
     public let label: Int
@@ -33,6 +35,9 @@ public struct MarkerAblation {
     public var predictionChanged: Double
     /// Mean change of z_marker − z_true the marker causes, from the logits.
     public var marginShift: Double
+    /// The part of `marginShift` the marker causes by moving the intensity window (twin under the
+    /// marked image's window, minus twin); the rest is its pixels' own.
+    public var throughWindow: Double
     /// The parts of `marginShift` through last-layer units the marker switched off, switched on, and
     /// that stayed active, from the units; they sum to it when the head is linear in that layer.
     public var throughSwitchedOff: Double
@@ -79,13 +84,14 @@ public struct MarkerAblation {
       let changed = GrayImage(width: marked.width, height: marked.height,
                               pixels: zip(marked.pixels, twin.pixels).map { $0 == $1 ? 0 : 1 })
       return Pair(marked: try Self.tensor(markedInput), twin: try Self.tensor(preprocessing(twin)),
+                  twinInMarkedWindow: try Self.tensor(preprocessing(twin, window: markedInput.window)),
                   markerPixels: Self.letterboxed(changed, geometry: markedInput.geometry), label: label, markerClass: markerClass)
     }
   }
 
   /// The figures of `model` (one channel in) over every pair.
   public func measure(_ model: some Classifier, relevance: RelevanceSettings = RelevanceSettings()) throws -> Figures {
-    var sums = (changed: 0.0, shift: 0.0, off: 0.0, on: 0.0, active: 0.0, switchedOff: 0.0, onMarker: 0.0, relevance: 0.0, area: 0.0)
+    var sums = (changed: 0.0, shift: 0.0, window: 0.0, off: 0.0, on: 0.0, active: 0.0, switchedOff: 0.0, onMarker: 0.0, relevance: 0.0, area: 0.0)
     let flex = LRPFlex(settings: relevance)
     for pair in pairs {
       let mode = ForwardMode(training: false, relevance: relevance)
@@ -99,7 +105,9 @@ public struct MarkerAblation {
         try (logits.narrowed(dim: 1, start: pair.markerClass, length: 1) - logits.narrowed(dim: 1, start: pair.label, length: 1)).sum()
       }
       let markedMargin = try margin(marked.logits)
-      sums.shift += try markedMargin.item() - margin(twin.logits).item()
+      let twinMargin = try margin(twin.logits).item()
+      sums.shift += try markedMargin.item() - twinMargin
+      sums.window += try margin(model.logits(pair.twinInMarkedWindow)).item() - twinMargin
       let headGradient = try gradients(of: markedMargin, wrt: [markedUnits])[0]
       let (markedValues, twinValues) = (try markedUnits.detached(), try twinUnits.detached())
       let contribution = try headGradient * (markedValues - twinValues)
@@ -131,6 +139,7 @@ public struct MarkerAblation {
     }
     let count = Double(Swift.max(pairs.count, 1))
     return Figures(images: pairs.count, predictionChanged: sums.changed / count, marginShift: sums.shift / count,
+                   throughWindow: sums.window / count,
                    throughSwitchedOff: sums.off / count, throughSwitchedOn: sums.on / count,
                    throughStillActive: sums.active / count, unitsSwitchedOff: sums.switchedOff / count,
                    marginRelevanceOnMarker: sums.onMarker / count,

@@ -37,10 +37,12 @@ public struct Preprocessing: Sendable, Equatable, Codable {
     self.padValue = padValue
   }
 
-  /// The model input for `image`.
-  public func callAsFunction(_ image: GrayImage) -> ModelInput {
+  /// The model input for `image`; with `window`, that intensity window instead of the one this
+  /// image's percentiles give (to compare two images under one mapping).
+  public func callAsFunction(_ image: GrayImage, window: IntensityWindow? = nil) -> ModelInput {
     let geometry = geometry(forWidth: image.width, height: image.height)
-    return finish(AreaResampler.resize(image, width: geometry.contentWidth, height: geometry.contentHeight), geometry)
+    return finish(AreaResampler.resize(image, width: geometry.contentWidth, height: geometry.contentHeight), geometry,
+                  window: window)
   }
 
   /// A preprocessor fed the image's rows as a decoder finishes them (``PreprocessingStream``).
@@ -53,8 +55,8 @@ public struct Preprocessing: Sendable, Equatable, Codable {
   }
 
   /// Steps 2 and 3, on the letterboxed content.
-  func finish(_ content: GrayImage, _ geometry: LetterboxGeometry) -> ModelInput {
-    let window = window.window(of: content)
+  func finish(_ content: GrayImage, _ geometry: LetterboxGeometry, window given: IntensityWindow? = nil) -> ModelInput {
+    let window = given ?? window.window(of: content)
     var values = [Float](repeating: padValue, count: width * height)
     let scale: Float = window.upper > window.lower ? 1 / (window.upper - window.lower) : 0
     let lower = window.lower

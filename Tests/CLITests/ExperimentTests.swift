@@ -24,7 +24,7 @@ struct ExperimentTests {
 
   struct Ablation: Decodable {
     var images: Int
-    var predictionChanged, marginShift, throughSwitchedOff, throughSwitchedOn, throughStillActive: Double
+    var predictionChanged, marginShift, throughWindow, throughSwitchedOff, throughSwitchedOn, throughStillActive: Double
     var unitsSwitchedOff, marginRelevanceOnMarker, markerRelevanceShare, markerArea: Double
   }
 
@@ -66,7 +66,7 @@ struct ExperimentTests {
       let ablation = try #require(result.markerAblation)
       #expect(ablation.images == 12)
       #expect(abs(ablation.throughSwitchedOff + ablation.throughSwitchedOn + ablation.throughStillActive - ablation.marginShift) < 1e-4)
-      #expect(ablation.marginShift != 0 && ablation.marginRelevanceOnMarker.isFinite)
+      #expect(ablation.marginShift != 0 && ablation.marginRelevanceOnMarker.isFinite && ablation.throughWindow.isFinite)
       for share in [ablation.predictionChanged, ablation.unitsSwitchedOff, ablation.markerRelevanceShare, ablation.markerArea] {
         #expect((0...1).contains(share))
       }
