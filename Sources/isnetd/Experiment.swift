@@ -104,8 +104,9 @@ struct Experiment: ParsableCommand {
       variants: variants,
       architecture: architecture(classCount: classNames.count),
       preprocessing: preprocessing, training: recipe.configuration(variant: .selective))
-    let ablation = try manifest.map { manifest in
+    let ablation = try manifest.flatMap { manifest -> MarkerAblation? in
       let ablation = try MarkerAblation(manifest: manifest, root: data, split: .testConfounding, classNames: classNames, loader: loader)
+      guard !ablation.pairs.isEmpty else { return nil }
       print("rendered \(ablation.pairs.count) marker-free twins of the confounding test images")
       return ablation
     }
