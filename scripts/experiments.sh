@@ -42,6 +42,7 @@ run experiment --data /tmp/phantoms-big --reference /tmp/phantoms-big-free --dee
 [[ -z "$only" ]] && cp /tmp/exp-lds-all/{results.md,results.json,chart.png,heatmaps.png} docs/experiment/
 run experiment --data /tmp/phantoms-big --reference /tmp/phantoms-big-free --out /tmp/experiment-with-reference
 run experiment --data /tmp/phantoms-collimation --reference /tmp/phantoms-collimation-free --out /tmp/experiment-collimation
+run experiment --data /tmp/phantoms-big --variants selective --deep-supervision --heatmap-weight 0.9 --out /tmp/exp-lds-p09 --threads 1
 run experiment --data /tmp/phantoms-big --variants selective --deep-supervision --recipe authors --epochs 60 --out /tmp/exp-authors-lds --threads 1
 run experiment --data /tmp/phantoms-big --reference /tmp/phantoms-big-free --backbone resnet --variants plain --variants selective --deep-supervision --out /tmp/exp-resnet-lds --threads 1
 run experiment --data /tmp/phantoms-collimation --variants selective --variants stochastic --variants original --deep-supervision --out /tmp/exp-collimation-lds --threads 1
