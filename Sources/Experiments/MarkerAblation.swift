@@ -127,12 +127,16 @@ public struct MarkerAblation {
       func onMarker(_ values: [Float]) -> Double {
         zip(values, pair.markerPixels.pixels).reduce(0.0) { $0 + ($1.1 ? Double($1.0) : 0) }
       }
-      func marginRelevance(_ input: Tensor) throws -> [Float] {
-        let maps = try [pair.markerClass, pair.label].map { try flex.heatmaps(of: model, input: input, explaining: .classes([$0])).maps }
-        return try (maps[0] - maps[1]).sum(dims: [1, 2]).floats()
+      // One map per class from one forward pass each: the margin's map is the difference of two of them
+      // (LRP is linear in the explained logit), the prediction's map is one of them.
+      let (markedMaps, twinMaps) = try (flex.heatmaps(of: model, input: pair.marked, explaining: .everyClass).maps,
+                                        flex.heatmaps(of: model, input: pair.twin, explaining: .everyClass).maps)
+      func marginRelevance(_ maps: Tensor) throws -> [Float] {
+        try (maps.narrowed(dim: 1, start: pair.markerClass, length: 1) - maps.narrowed(dim: 1, start: pair.label, length: 1))
+          .sum(dims: [1, 2]).floats()
       }
-      sums.onMarker += try onMarker(marginRelevance(pair.marked)) - onMarker(marginRelevance(pair.twin))
-      let heatmap = try flex.heatmaps(of: model, input: pair.marked, explaining: .predicted).maps.abs().sum(dims: [1, 2]).floats()
+      sums.onMarker += try onMarker(marginRelevance(markedMaps)) - onMarker(marginRelevance(twinMaps))
+      let heatmap = try markedMaps.narrowed(dim: 1, start: Int(markedPrediction), length: 1).abs().sum(dims: [1, 2]).floats()
       let markerRelevance = onMarker(heatmap)
       sums.relevance += markerRelevance / Swift.max(heatmap.reduce(0.0) { $0 + Double($1) }, .leastNormalMagnitude)
       sums.area += Double(pair.markerPixels.pixels.filter { $0 }.count) / Double(pair.markerPixels.pixels.count)
