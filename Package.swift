@@ -108,7 +108,7 @@ let package = Package(
       swiftSettings: strictSwift),
 
     // Research workflows on top of the engine: the shortcut experiment and its report.
-    .target(name: "Experiments", dependencies: ["Engine", "Screening", "Imaging", "PNG", "Phantoms", "Torch"], swiftSettings: strictSwift),
+    .target(name: "Experiments", dependencies: ["Engine", "Screening", "Imaging", "PNG", "Phantoms", "Torch", "Durable"], swiftSettings: strictSwift),
 
     // The command-line tool on top.
     .executableTarget(

@@ -1,9 +1,45 @@
+import Durable
 import Engine
 import Foundation
 import Imaging
+import PNG
 
-/// The experiment's results as a Markdown table, stating how they were produced.
+/// The experiment's results as a Markdown table, stating how they were produced, and the files an
+/// experiment leaves in its output folder.
 public enum ExperimentReport {
+  /// What `write` puts in the output folder.
+  public static let fileNames = ["results.md", "results.json", "chart.png", "heatmaps.png"]
+
+  /// Writes results.md (the tables), results.json, chart.png (accuracy and background share per test
+  /// split) and heatmaps.png (each model's heatmaps on the first `heatmapImages` confounding test
+  /// images) into `folder`, each atomically; returns the Markdown.
+  public static func write(results: [ShortcutExperiment.VariantResult], models: [ShortcutExperiment.TrainedModel],
+                           data: ExperimentData, configuration: ShortcutExperiment.Configuration, command: String,
+                           dataDescription: String, heatmapImages: Int, to folder: String) throws -> String {
+    let report = markdown(results: results, command: command, configuration: configuration, dataDescription: dataDescription)
+    try AtomicFile.write(Data(report.utf8), to: "\(folder)/results.md")
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try AtomicFile.write(try encoder.encode(results), to: "\(folder)/results.json")
+
+    func values(_ field: (ShortcutExperiment.TestResult) -> Double) -> [[Double]] {
+      results.map { result in ShortcutExperiment.testSplits.map { split in result.tests[split].map(field) ?? 0 } }
+    }
+    let testNames = ["BIASED", "UNBIASED", "CONFOUNDING"]
+    let chart = BarChart(series: results.map(\.name), panels: [
+      BarChart.Panel(title: "Accuracy", categories: testNames, values: values(\.accuracy)),
+      BarChart.Panel(title: "Background share", categories: testNames, values: values(\.backgroundShare)),
+    ])
+    try AtomicFile.write(Data(try chart.render().encoded()), to: "\(folder)/chart.png")
+
+    if let confounding = data.datasets["test-confounding"], confounding.count > 0 {
+      let images = try (0..<min(heatmapImages, confounding.count)).map { index in try confounding.batch([index]).images }
+      let panel = HeatmapPanel(models: models.map { ($0.name, $0.model) }, classNames: data.classNames)
+      try AtomicFile.write(Data(try panel.render(images: images).encoded()), to: "\(folder)/heatmaps.png")
+    }
+    return report
+  }
+
   public static func markdown(results: [ShortcutExperiment.VariantResult], command: String,
                               configuration: ShortcutExperiment.Configuration, dataDescription: String) -> String {
     var lines = [
@@ -15,7 +51,7 @@ public enum ExperimentReport {
         + "at \(configuration.preprocessing.width)x\(configuration.preprocessing.height). Training: \(recipe(configuration.training)).",
       "",
       "| variant | biased acc | biased F1 | unbiased acc | unbiased F1 | confounding acc | confounding F1 | background share (biased) | background share (confounding) | s/epoch |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for result in results {
       func cell(_ split: String, _ value: (ShortcutExperiment.TestResult) -> Double) -> String {

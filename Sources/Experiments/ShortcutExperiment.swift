@@ -86,20 +86,17 @@ public struct ShortcutExperiment {
     self.classNames = classNames
   }
 
-  /// Trains and evaluates every variant, and with `reference` (marker-free training and validation
-  /// data) the plain marker-free reference first. `datasets` maps split names to loaded data; `markers`
-  /// maps a test split's name to each of its images' marker kind, in the dataset's order; `ablation`
-  /// measures how the confounding markers act on each trained model. `events` names the model in
-  /// training ("reference" or the variant).
-  public func run(datasets: [String: InMemoryDataset], markers: [String: [String]] = [:],
-                  reference: (training: InMemoryDataset, validation: InMemoryDataset)? = nil, ablation: MarkerAblation? = nil,
-                  events: (String, TrainingEvent) -> Void,
+  /// Trains and evaluates every variant on `data`, and the plain marker-free reference first when
+  /// `data` has its training data; measures how the confounding markers act on each trained model
+  /// when `data` has their twins. `events` names the model in training ("reference" or the variant).
+  public func run(data: ExperimentData, events: (String, TrainingEvent) -> Void,
                   shouldStop: () -> Bool) throws -> (results: [VariantResult], models: [TrainedModel]) {
+    let datasets = data.datasets
     guard let training = datasets[Self.trainingSplit], let validation = datasets[Self.validationSplit] else {
       throw DatasetError(.splitMissing, "the experiment needs \(Self.trainingSplit)/ and \(Self.validationSplit)/ splits")
     }
     var runs = configuration.variants.map { (variant: $0, reference: false, training: training, validation: validation) }
-    if let reference { runs.insert((.plain, true, reference.training, reference.validation), at: 0) }
+    if let reference = data.reference { runs.insert((.plain, true, reference.training, reference.validation), at: 0) }
     var results: [VariantResult] = []
     var models: [TrainedModel] = []
     for run in runs {
@@ -115,12 +112,12 @@ public struct ShortcutExperiment {
       let evaluator = Evaluator(classNames: classNames, batchSize: configuration.training.batchSize)
       var tests: [String: TestResult] = [:]
       for split in Self.testSplits {
-        guard let data = datasets[split] else { continue }
-        let evaluation = try evaluator.evaluate(model, on: data)
+        guard let test = datasets[split] else { continue }
+        let evaluation = try evaluator.evaluate(model, on: test)
         let metrics = evaluation.metrics
         tests[split] = TestResult(accuracy: metrics.accuracy, macroF1: metrics.macroF1,
                                   backgroundShare: metrics.backgroundShare?.mean ?? .nan,
-                                  accuracyByMarker: Self.accuracy(of: evaluation.outcomes, groupedBy: markers[split] ?? []))
+                                  accuracyByMarker: Self.accuracy(of: evaluation.outcomes, groupedBy: data.markers[split] ?? []))
       }
       let objective = result.configuration.objective
       let hiddenCuts = objective.deepSupervision?.hiddenCuts ?? []
@@ -129,7 +126,7 @@ public struct ShortcutExperiment {
         variant: run.variant, markerFreeReference: run.reference,
         secondsPerEpoch: result.history.map(\.seconds).reduce(0, +) / Double(result.history.count),
         bestEpoch: best.epoch, tunedCuts: cuts, tests: tests,
-        markerAblation: try ablation.map { try $0.measure(model, relevance: configuration.training.objective.relevance) }))
+        markerAblation: try data.ablation.map { try $0.measure(model, relevance: configuration.training.objective.relevance) }))
       models.append(TrainedModel(name: name, model: model))
     }
     return (results, models)
