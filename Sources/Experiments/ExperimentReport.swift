@@ -162,6 +162,7 @@ public enum ExperimentReport {
       + "BatchNorm running statistics re-estimated on \(training.batchNormRecalibrationBatches) batches after each epoch, "
       + deepSupervision(training.objective.deepSupervision)
       + (training.augmentation.backgroundSwap.map { ", background swapped with probability \($0)" } ?? "")
+      + (training.objective.backgroundInvariance.map { ", background invariance λ = \($0)" } ?? "")
   }
 
   static func deepSupervision(_ configuration: DeepSupervisionConfiguration?) -> String {

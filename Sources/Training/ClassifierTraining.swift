@@ -1,6 +1,6 @@
 public import Engine
 import Foundation
-public import Imaging
+import Imaging
 public import Screening
 
 /// How a classifier is trained from labelled images and written as a checkpoint: the one path

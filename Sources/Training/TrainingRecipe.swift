@@ -41,6 +41,9 @@ public struct TrainingRecipe: Sendable, Equatable {
   /// Probability that a training image takes its background (outside its lung mask) from another
   /// image of its batch (0: never).
   public var backgroundSwap = 0.0
+  /// λ of the background-invariance term (the squared logit change when everything outside the lung
+  /// mask is blanked; 0: none).
+  public var backgroundInvariance = 0.0
 
   public init() {}
 
@@ -73,6 +76,7 @@ public struct TrainingRecipe: Sendable, Equatable {
     if !(backgroundScale.isFinite && backgroundScale > 0) { return "the background scale (E) must be positive" }
     if !(0...1).contains(deepSupervisionDecay) { return "the deep-supervision layer decay must lie in [0, 1]" }
     if !(0...1).contains(backgroundSwap) { return "the background-swap probability must lie in [0, 1]" }
+    if !(backgroundInvariance.isFinite && backgroundInvariance >= 0) { return "the background-invariance weight must be 0 or more" }
     return nil
   }
 
@@ -91,6 +95,7 @@ public struct TrainingRecipe: Sendable, Equatable {
     objective.loss.backgroundScale = backgroundScale
     objective.relevance.batchNorm = batchNormRelevance == .detached ? .detachedStatistics : .throughStatistics
     if deepSupervision, variant != .plain { objective.deepSupervision = DeepSupervisionConfiguration(layerDecay: deepSupervisionDecay) }
+    if backgroundInvariance > 0 { objective.backgroundInvariance = backgroundInvariance }
     return TrainingConfiguration(
       objective: objective, epochs: epochs, batchSize: batchSize,
       optimizer: optimizer == .sgd ? .sgd(learningRate: learningRate, momentum: momentum, weightDecay: 0)

@@ -128,6 +128,7 @@ final class ProgressPrinter {
       guard self.steps.allows(last: step == steps) else { return }
       var line = String(format: "epoch %d/%d step %d/%d loss %.4f ce %.4f", epoch, epochs, step, steps, losses.total, losses.crossEntropy)
       if let heatmap = losses.heatmap { line += String(format: " heatmap %.4f", heatmap) }
+      if let invariance = losses.backgroundInvariance { line += String(format: " invariance %.4f", invariance) }
       line += String(format: " | %.2f s/step, ETA %@", secondsPerStep, Self.duration(remaining))
       print(line)
     case .validated(let record):

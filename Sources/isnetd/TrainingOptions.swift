@@ -53,6 +53,8 @@ struct TrainingOptions: ParsableArguments {
   var deepSupervisionDecay: Double?
   @Option(help: "Probability that a training image keeps its lungs and takes its background from another image of the batch, so background markers stop going with the class (default \(defaults.backgroundSwap): never).")
   var backgroundSwap: Double?
+  @Option(help: "λ of a background-invariance term: the squared change of the logits when everything outside the lung mask is blanked, which a marker's effect shows in whatever path it takes (default \(defaults.backgroundInvariance): none).")
+  var backgroundInvariance: Double?
   @Option(help: "Seed (default \(defaults.seed)).")
   var seed: UInt64?
 
@@ -87,6 +89,7 @@ struct TrainingOptions: ParsableArguments {
     if deepSupervision { recipe.deepSupervision = true }
     apply(deepSupervisionDecay, \.deepSupervisionDecay)
     apply(backgroundSwap, \.backgroundSwap)
+    apply(backgroundInvariance, \.backgroundInvariance)
     apply(seed, \.seed)
     return recipe
   }

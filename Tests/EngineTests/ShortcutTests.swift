@@ -113,3 +113,52 @@ struct ShortcutTests {
     #expect(try untouched.floats() == original)
   }
 }
+
+@Suite("Background invariance", .serialized)
+struct BackgroundInvarianceTests {
+  @Test("the term is the mean squared logit change when everything outside the lung mask is blanked, 0 when nothing is outside it, and adds λ times itself to the loss")
+  func term() throws {
+    Torch.threads = 1
+    let model = try ShortcutProblem.model()
+    let batch = try ShortcutProblem.dataset(count: 4, seed: 3).batch(0..<4)
+    var configuration = ObjectiveConfiguration(variant: .plain)
+    var generator = SeededGenerator(seed: 1)
+    let without = try Objective(configuration).evaluate(model: model, batch: batch, training: false, using: &generator)
+    configuration.backgroundInvariance = 0.5
+    let with = try Objective(configuration).evaluate(model: model, batch: batch, training: false, using: &generator)
+
+    let logits = try model.forward(batch.images, mode: .inference).logits.floats()
+    let blanked = try model.forward(batch.images * batch.masks, mode: .inference).logits.floats()
+    let expected = zip(logits, blanked).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +) / Double(logits.count)
+    let term = try #require(with.values.backgroundInvariance)
+    #expect(expected > 1e-6, "the markers change the logits")
+    #expect(abs(term - expected) <= 1e-5 * expected)
+    #expect(abs(with.values.total - (without.values.total + 0.5 * term)) <= 1e-5)
+    #expect(without.values.backgroundInvariance == nil)
+
+    let blankBatch = try Batch(images: batch.images * batch.masks, masks: batch.masks, labels: batch.labelValues)
+    let blank = try Objective(configuration).evaluate(model: model, batch: blankBatch, training: false, using: &generator)
+    #expect(try #require(blank.values.backgroundInvariance) < 1e-10)
+  }
+
+  @Test("a plain classifier trained with it stops following the background marker")
+  func plainIgnoresMarker() throws {
+    Torch.threads = 1
+    func train(invariance: Double?) throws -> any Classifier {
+      let objective = ObjectiveConfiguration(variant: .plain, backgroundInvariance: invariance)
+      let configuration = TrainingConfiguration(objective: objective, epochs: 15, batchSize: 32,
+                                                optimizer: .adam(learningRate: 3e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
+                                                seed: 1, augmentation: .none, cutTuningEpochs: 0)
+      return try Trainer(configuration: configuration, classNames: ShortcutTests.classNames).train(
+        makeModel: ShortcutProblem.model, training: ShortcutProblem.dataset(count: 256, seed: 10),
+        validation: ShortcutProblem.dataset(count: 64, seed: 11)).model
+    }
+    let swapped = try ShortcutProblem.dataset(count: 64, seed: 12, swapped: true)
+    let evaluator = Evaluator(classNames: ShortcutTests.classNames)
+    let plain = try evaluator.evaluate(train(invariance: nil), on: swapped).metrics.accuracy
+    let invariant = try evaluator.evaluate(train(invariance: 1), on: swapped).metrics.accuracy
+    print("background invariance: swapped-marker accuracy plain \(plain), with the term \(invariant)")
+    #expect(invariant >= 0.9)
+    #expect(invariant >= plain + 0.3)
+  }
+}

@@ -71,5 +71,6 @@ func weightedMean(_ values: [LossValues], weights: [Double]) -> LossValues? {
     return sum / total
   }
   return LossValues(total: mean(\.total)!, crossEntropy: mean(\.crossEntropy)!, heatmap: mean(\.heatmap),
-                    background: mean(\.background), foreground: mean(\.foreground))
+                    background: mean(\.background), foreground: mean(\.foreground),
+                    backgroundInvariance: mean(\.backgroundInvariance))
 }

@@ -12,7 +12,7 @@ public enum Variant: String, Codable, Sendable, CaseIterable {
 }
 
 /// The training objective: (1 − P)·cross-entropy + P·heatmap loss for ISNets, cross-entropy alone
-/// for the plain classifier.
+/// for the plain classifier; plus λ·background invariance when asked for.
 public struct ObjectiveConfiguration: Codable, Sendable, Equatable {
   public var variant: Variant
   /// P: weight of the heatmap loss.
@@ -23,16 +23,22 @@ public struct ObjectiveConfiguration: Codable, Sendable, Equatable {
   public var loss: HeatmapLossConfiguration
   /// LRP deep supervision: the heatmap loss also at hidden layers; nil penalises the input map only.
   public var deepSupervision: DeepSupervisionConfiguration?
+  /// λ of the background-invariance term: the mean squared difference between the logits of each
+  /// image and of its lungs-only copy (everything outside the lung mask set to 0, the padding value).
+  /// It penalises what a background marker does to the output, whichever path it takes, where the
+  /// heatmap loss sees only the relevance the marker's pixels receive. nil: no such term.
+  public var backgroundInvariance: Double?
 
   public init(variant: Variant, heatmapWeight: Double = 0.7, relevance: RelevanceSettings = RelevanceSettings(),
               selectiveEpsilon: Double = 0.01, loss: HeatmapLossConfiguration = HeatmapLossConfiguration(),
-              deepSupervision: DeepSupervisionConfiguration? = nil) {
+              deepSupervision: DeepSupervisionConfiguration? = nil, backgroundInvariance: Double? = nil) {
     self.variant = variant
     self.heatmapWeight = heatmapWeight
     self.relevance = relevance
     self.selectiveEpsilon = selectiveEpsilon
     self.loss = loss
     self.deepSupervision = deepSupervision
+    self.backgroundInvariance = backgroundInvariance
   }
 }
 
@@ -45,6 +51,8 @@ public struct LossValues: Sendable, Equatable, Codable {
   public var heatmap: Double?
   public var background: Double?
   public var foreground: Double?
+  /// The background-invariance term before its weight; nil without one.
+  public var backgroundInvariance: Double?
 }
 
 /// A batch ready for the model: images [B, C, H, W] in [0, 1], masks [B, 1, H, W] (1 = lungs),
@@ -69,7 +77,7 @@ public struct ObjectiveOutput {
   public let logits: Tensor
   /// Heatmaps of the explained quantity (ISNets only), [B, K', C, H, W].
   public let heatmaps: Heatmaps?
-  public let values: LossValues
+  public var values: LossValues
 }
 
 /// Evaluates the ISNet objective on a batch.
@@ -94,6 +102,25 @@ public struct Objective {
   /// its graph, so `loss.backward()` reaches the weights through the heatmap (double backward).
   public func evaluate(model: some Classifier, batch: Batch, training: Bool,
                        using generator: inout some RandomNumberGenerator) throws -> ObjectiveOutput {
+    var output = try heatmapObjective(model: model, batch: batch, training: training, using: &generator)
+    guard let invarianceWeight = configuration.backgroundInvariance else { return output }
+    let invariance = try backgroundInvariance(model: model, batch: batch, logits: output.logits, training: training)
+    let loss = try output.loss + invariance * invarianceWeight
+    output.values.total = try loss.item()
+    output.values.backgroundInvariance = try invariance.item()
+    return ObjectiveOutput(loss: loss, logits: output.logits, heatmaps: output.heatmaps, values: output.values)
+  }
+
+  /// Mean over the batch and classes of (z(image) − z(lungs-only image))².
+  func backgroundInvariance(model: some Classifier, batch: Batch, logits: Tensor, training: Bool) throws -> Tensor {
+    let lungsOnly = try batch.images * batch.masks
+    let lungsOnlyLogits = try model.forward(lungsOnly, mode: ForwardMode(training: training)).logits
+    return try (logits - lungsOnlyLogits).square().mean()
+  }
+
+  /// Cross-entropy, and for ISNets the heatmap loss, on `batch`.
+  private func heatmapObjective(model: some Classifier, batch: Batch, training: Bool,
+                                using generator: inout some RandomNumberGenerator) throws -> ObjectiveOutput {
     guard let explanation = explanation(batchSize: batch.labelValues.count, classCount: model.classCount, using: &generator) else {
       let logits = try model.forward(batch.images, mode: ForwardMode(training: training)).logits
       let crossEntropy = try logits.crossEntropy(targets: batch.labels)
