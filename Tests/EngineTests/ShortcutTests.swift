@@ -136,6 +136,13 @@ struct BackgroundInvarianceTests {
     #expect(abs(with.values.total - (without.values.total + 0.5 * term)) <= 1e-5)
     #expect(without.values.backgroundInvariance == nil)
 
+    // In training, the images and their blanked copies share one batch's BatchNorm statistics.
+    let trainingTerm = try Objective(configuration).evaluate(model: model, batch: batch, training: true, using: &generator)
+    let pair = try model.forward(Tensor.cat([batch.images, batch.images * batch.masks], dim: 0), mode: ForwardMode(training: true)).logits.floats()
+    let half = pair.count / 2
+    let expectedInTraining = (0..<half).map { Double(pair[$0] - pair[half + $0]) * Double(pair[$0] - pair[half + $0]) }.reduce(0, +) / Double(half)
+    #expect(abs(try #require(trainingTerm.values.backgroundInvariance) - expectedInTraining) <= 1e-5 * expectedInTraining)
+
     let blankBatch = try Batch(images: batch.images * batch.masks, masks: batch.masks, labels: batch.labelValues)
     let blank = try Objective(configuration).evaluate(model: model, batch: blankBatch, training: false, using: &generator)
     #expect(try #require(blank.values.backgroundInvariance) < 1e-10)

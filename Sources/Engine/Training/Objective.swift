@@ -104,18 +104,23 @@ public struct Objective {
                        using generator: inout some RandomNumberGenerator) throws -> ObjectiveOutput {
     var output = try heatmapObjective(model: model, batch: batch, training: training, using: &generator)
     guard let invarianceWeight = configuration.backgroundInvariance else { return output }
-    let invariance = try backgroundInvariance(model: model, batch: batch, logits: output.logits, training: training)
+    let invariance = try backgroundInvariance(model: model, batch: batch, training: training)
     let loss = try output.loss + invariance * invarianceWeight
     output.values.total = try loss.item()
     output.values.backgroundInvariance = try invariance.item()
     return ObjectiveOutput(loss: loss, logits: output.logits, heatmaps: output.heatmaps, values: output.values)
   }
 
-  /// Mean over the batch and classes of (z(image) − z(lungs-only image))².
-  func backgroundInvariance(model: some Classifier, batch: Batch, logits: Tensor, training: Bool) throws -> Tensor {
-    let lungsOnly = try batch.images * batch.masks
-    let lungsOnlyLogits = try model.forward(lungsOnly, mode: ForwardMode(training: training)).logits
-    return try (logits - lungsOnlyLogits).square().mean()
+  /// Mean over the batch and classes of (z(image) − z(lungs-only image))². The images and their
+  /// lungs-only copies go through the network as one batch: in training, BatchNorm then normalises
+  /// both with the same statistics, where separate batches would each be normalised by their own and
+  /// the blanked batch's could undo the blanking.
+  func backgroundInvariance(model: some Classifier, batch: Batch, training: Bool) throws -> Tensor {
+    let count = batch.labelValues.count
+    let pair = try Tensor.cat([batch.images, batch.images * batch.masks], dim: 0)
+    let logits = try model.forward(pair, mode: ForwardMode(training: training)).logits
+    let difference = try logits.narrowed(dim: 0, start: 0, length: count) - logits.narrowed(dim: 0, start: count, length: count)
+    return try difference.square().mean()
   }
 
   /// Cross-entropy, and for ISNets the heatmap loss, on `batch`.
