@@ -104,21 +104,22 @@ public struct Objective {
                        using generator: inout some RandomNumberGenerator) throws -> ObjectiveOutput {
     var output = try heatmapObjective(model: model, batch: batch, training: training, using: &generator)
     guard let invarianceWeight = configuration.backgroundInvariance else { return output }
-    let invariance = try backgroundInvariance(model: model, batch: batch, training: training)
+    let invariance = try backgroundInvariance(model: model, batch: batch)
     let loss = try output.loss + invariance * invarianceWeight
     output.values.total = try loss.item()
     output.values.backgroundInvariance = try invariance.item()
     return ObjectiveOutput(loss: loss, logits: output.logits, heatmaps: output.heatmaps, values: output.values)
   }
 
-  /// Mean over the batch and classes of (z(image) − z(lungs-only image))². The images and their
-  /// lungs-only copies go through the network as one batch: in training, BatchNorm then normalises
-  /// both with the same statistics, where separate batches would each be normalised by their own and
-  /// the blanked batch's could undo the blanking.
-  func backgroundInvariance(model: some Classifier, batch: Batch, training: Bool) throws -> Tensor {
+  /// Mean over the batch and classes of (z(image) − z(lungs-only image))², both through the network
+  /// as it classifies at inference: BatchNorm with its running statistics, in training too (the
+  /// gradient still reaches every weight). With batch statistics the term could be met without
+  /// ignoring the marker: a blanked batch normalised by its own statistics partly undoes the blanking,
+  /// and a batch mixing both kinds is normalised unlike the images-only batches the cross-entropy sees.
+  func backgroundInvariance(model: some Classifier, batch: Batch) throws -> Tensor {
     let count = batch.labelValues.count
     let pair = try Tensor.cat([batch.images, batch.images * batch.masks], dim: 0)
-    let logits = try model.forward(pair, mode: ForwardMode(training: training)).logits
+    let logits = try model.forward(pair, mode: ForwardMode(training: false)).logits
     let difference = try logits.narrowed(dim: 0, start: 0, length: count) - logits.narrowed(dim: 0, start: count, length: count)
     return try difference.square().mean()
   }
