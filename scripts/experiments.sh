@@ -2,7 +2,7 @@
 # Runs every shortcut experiment docs/experiment/README.md reports, with the commands it shows (a test
 # checks that each of them is a line of this script). Phantoms, not patients: not for clinical use.
 #
-#   scripts/experiments.sh             all of them, one after another (about 6 hours on 2 cores)
+#   scripts/experiments.sh             all of them, one after another (about 7 hours on 2 cores)
 #   scripts/experiments.sh PATTERN     only the runs whose command line contains PATTERN
 #
 # Data goes to /tmp/phantoms-*, results to the folders the commands name. Runs are deterministic for a
@@ -49,3 +49,5 @@ run experiment --data /tmp/phantoms-collimation --variants selective --variants 
 run experiment --data /tmp/phantoms-collimation --variants selective --out /tmp/exp-collimation-selective --threads 1
 run experiment --data /tmp/phantoms-big --variants plain --variants selective --background-swap 1 --out /tmp/exp-swap-default --threads 1
 run experiment --data /tmp/phantoms-collimation --variants plain --variants selective --background-swap 1 --out /tmp/exp-swap-collimation --threads 1
+run experiment --data /tmp/phantoms-big --variants plain --variants selective --deep-supervision --background-invariance 1 --out /tmp/exp-invariance --threads 1
+run experiment --data /tmp/phantoms-collimation --variants selective --deep-supervision --background-invariance 1 --out /tmp/exp-invariance-collimation --threads 1
