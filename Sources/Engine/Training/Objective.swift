@@ -73,7 +73,7 @@ public struct Batch {
 
 /// The result of running the objective on one batch.
 public struct ObjectiveOutput {
-  public let loss: Tensor
+  public var loss: Tensor
   public let logits: Tensor
   /// Heatmaps of the explained quantity (ISNets only), [B, K', C, H, W].
   public let heatmaps: Heatmaps?
@@ -105,10 +105,10 @@ public struct Objective {
     var output = try heatmapObjective(model: model, batch: batch, training: training, using: &generator)
     guard let invarianceWeight = configuration.backgroundInvariance else { return output }
     let invariance = try backgroundInvariance(model: model, batch: batch)
-    let loss = try output.loss + invariance * invarianceWeight
-    output.values.total = try loss.item()
+    output.loss = try output.loss + invariance * invarianceWeight
+    output.values.total = try output.loss.item()
     output.values.backgroundInvariance = try invariance.item()
-    return ObjectiveOutput(loss: loss, logits: output.logits, heatmaps: output.heatmaps, values: output.values)
+    return output
   }
 
   /// Mean over the batch and classes of (z(image) − z(lungs-only image))², both through the network
