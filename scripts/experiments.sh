@@ -2,7 +2,7 @@
 # Runs every shortcut experiment docs/experiment/README.md reports, with the commands it shows (a test
 # checks that each of them is a line of this script). Phantoms, not patients: not for clinical use.
 #
-#   scripts/experiments.sh             all of them, one after another (about 7 hours on 2 cores)
+#   scripts/experiments.sh             all of them, one after another (about 8 hours on 2 cores)
 #   scripts/experiments.sh PATTERN     only the runs whose command line contains PATTERN
 #
 # Data goes to /tmp/phantoms-*, results to the folders the commands name. Runs are deterministic for a
@@ -43,6 +43,8 @@ run experiment --data /tmp/phantoms-big --reference /tmp/phantoms-big-free --dee
 run experiment --data /tmp/phantoms-big --reference /tmp/phantoms-big-free --out /tmp/experiment-with-reference
 run experiment --data /tmp/phantoms-collimation --reference /tmp/phantoms-collimation-free --out /tmp/experiment-collimation
 run experiment --data /tmp/phantoms-big --variants selective --deep-supervision --heatmap-weight 0.9 --out /tmp/exp-lds-p09 --threads 1
+run experiment --data /tmp/phantoms-big --variants selective --deep-supervision --heatmap-weight 0.8 --out /tmp/exp-lds-p08 --threads 1
+run experiment --data /tmp/phantoms-big --variants selective --deep-supervision --background-decay 0.996 --out /tmp/exp-lds-d0996 --threads 1
 run experiment --data /tmp/phantoms-big --variants selective --deep-supervision --recipe authors --epochs 60 --out /tmp/exp-authors-lds --threads 1
 run experiment --data /tmp/phantoms-big --reference /tmp/phantoms-big-free --backbone resnet --variants plain --variants selective --deep-supervision --out /tmp/exp-resnet-lds --threads 1
 run experiment --data /tmp/phantoms-collimation --variants selective --variants stochastic --variants original --deep-supervision --out /tmp/exp-collimation-lds --threads 1
