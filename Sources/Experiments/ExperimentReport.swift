@@ -163,6 +163,7 @@ public enum ExperimentReport {
       + deepSupervision(training.objective.deepSupervision)
       + (training.augmentation.backgroundSwap.map { ", background swapped with probability \($0)" } ?? "")
       + (training.objective.backgroundInvariance.map { ", background invariance λ = \($0)" } ?? "")
+      + (training.batchNormFrozenAfterEpoch.map { ", BatchNorm frozen after epoch \($0)" } ?? "")
   }
 
   static func deepSupervision(_ configuration: DeepSupervisionConfiguration?) -> String {

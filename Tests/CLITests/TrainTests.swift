@@ -58,6 +58,23 @@ struct TrainTests {
     #expect(model is ResNet)
   }
 
+  @Test("--freeze-batch-norm-after is recorded in the checkpoint, and an epoch outside the run is refused before training")
+  func freezeBatchNorm() throws {
+    let directory = try TemporaryDirectory()
+    let data = directory.path("data")
+    try LabeledDataFixtures.write(root: data, classes: ["normal", "pneumonia"], perClass: ["train": 4, "validation": 2])
+    let options = ["train", "--data", data, "--variant", "plain", "--size", "32", "--epochs", "2", "--batch-size", "4", "--threads", "1"]
+    let out = directory.path("model")
+    _ = try Command.run(isnetdExecutable, options + ["--out", out, "--freeze-batch-norm-after", "1"])
+    #expect(try Checkpoint(path: out).metadata().training?.batchNormFrozenAfterEpoch == 1)
+
+    let error = #expect(throws: Command.Failure.self) {
+      try Command.run(isnetdExecutable, options + ["--out", directory.path("other"), "--freeze-batch-norm-after", "2"])
+    }
+    #expect(error?.output.contains("BatchNorm can be frozen after epoch 1 to 1 of 2") == true, "\(error?.output ?? "")")
+    #expect(!FileManager.default.fileExists(atPath: directory.path("other")))
+  }
+
   @Test("train and train-segmenter refuse an output folder that does not exist before loading any data")
   func outputCheckedFirst() throws {
     let directory = try TemporaryDirectory()

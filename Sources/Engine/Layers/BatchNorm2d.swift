@@ -31,7 +31,7 @@ public final class BatchNorm2d: Layer {
   }
 
   public func callAsFunction(_ input: Tensor, _ mode: ForwardMode) throws -> Tensor {
-    guard mode.training else {
+    guard mode.usesBatchStatistics else {
       return try input.batchNorm(weight: weight, bias: bias, runningMean: runningMean,
                                  runningVariance: runningVariance, training: false, eps: eps)
     }
@@ -48,12 +48,12 @@ public final class BatchNorm2d: Layer {
   }
 
   /// The per-channel affine map y = scale·x + shift this layer applies in `mode`: running statistics in
-  /// eval mode, the batch statistics of `input` in training mode (detached under
+  /// eval mode and frozen, the batch statistics of `input` in training mode (detached under
   /// `.detachedStatistics`). Used to fold BatchNorm into the convolution before it.
   public func affine(for input: Tensor, _ mode: ForwardMode) throws -> (scale: Tensor, shift: Tensor) {
     var mean = runningMean
     var variance = runningVariance
-    if mode.training {
+    if mode.usesBatchStatistics {
       mean = try input.mean(dims: [0, 2, 3])
       variance = try input.variance(dims: [0, 2, 3], unbiased: false)
       if mode.relevance?.batchNorm != .throughStatistics {

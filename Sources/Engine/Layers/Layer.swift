@@ -35,7 +35,7 @@ func nested(_ prefix: String, _ child: some Layer) -> [StateEntry] {
 
 /// How a forward pass runs.
 public struct ForwardMode: Sendable, Equatable {
-  /// Training mode: batch statistics in BatchNorm, dropout active.
+  /// Training mode: batch statistics in BatchNorm (unless `frozenBatchNorm`), dropout active.
   public var training: Bool
   /// When set, every ReLU is LRP-aware and BatchNorm follows `relevance.batchNorm`, so a relevance
   /// pass can run over this forward graph. Nil runs plain ReLUs (fastest; no heatmap possible).
@@ -43,12 +43,20 @@ public struct ForwardMode: Sendable, Equatable {
   /// When set, train-mode BatchNorm updates its running statistics with this momentum instead of its
   /// own (``BatchNormRecalibration`` averages batches with 1/k).
   public var batchNormMomentum: Double?
+  /// Training with BatchNorm frozen: it normalises with its running statistics, as at inference, and
+  /// leaves them as they are, so the function trained is the one that will be used.
+  public var frozenBatchNorm: Bool
 
-  public init(training: Bool, relevance: RelevanceSettings? = nil, batchNormMomentum: Double? = nil) {
+  public init(training: Bool, relevance: RelevanceSettings? = nil, batchNormMomentum: Double? = nil,
+              frozenBatchNorm: Bool = false) {
     self.training = training
     self.relevance = relevance
     self.batchNormMomentum = batchNormMomentum
+    self.frozenBatchNorm = frozenBatchNorm
   }
+
+  /// Whether BatchNorm normalises with the statistics of the batch (and updates its running ones).
+  public var usesBatchStatistics: Bool { training && !frozenBatchNorm }
 
   public static let inference = ForwardMode(training: false)
 }

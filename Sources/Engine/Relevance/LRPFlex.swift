@@ -21,14 +21,15 @@ public struct LRPFlex: Sendable {
   /// each layer the model supervises (`supervisedActivations`), from the same backward pass.
   ///
   /// The explained quantity is summed over the batch so one backward pass serves every sample. With
-  /// eval-mode BatchNorm, or train mode with `.detachedStatistics`, each sample's map equals the map
-  /// of that sample explained alone.
+  /// eval-mode or frozen BatchNorm, or train mode with `.detachedStatistics`, each sample's map equals
+  /// the map of that sample explained alone.
   public func heatmaps(
     of model: some Classifier, input: Tensor, explaining explanation: Explanation,
-    training: Bool = false, createGraph: Bool = false, hiddenLayers: Bool = false
+    training: Bool = false, frozenBatchNorm: Bool = false, createGraph: Bool = false, hiddenLayers: Bool = false
   ) throws -> Heatmaps {
     try Torch.withGradient(true) {
-      let output = try model.forward(input, mode: ForwardMode(training: training, relevance: settings))
+      let mode = ForwardMode(training: training, relevance: settings, frozenBatchNorm: frozenBatchNorm)
+      let output = try model.forward(input, mode: mode)
       guard let firstActivation = output.firstActivation, let firstLayer = output.firstLayer else {
         throw EngineError.invalidConfiguration("the model did not record its first layer in relevance mode")
       }

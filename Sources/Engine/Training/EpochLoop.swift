@@ -29,10 +29,13 @@ protocol EpochLoopSettings {
   var batchSize: Int { get }
   var learningRateSchedule: LearningRateSchedule { get }
   var batchNormRecalibrationBatches: Int { get }
+  var batchNormFrozenAfterEpoch: Int? { get }
 }
 
 extension TrainingConfiguration: EpochLoopSettings {}
-extension SegmenterTrainingConfiguration: EpochLoopSettings {}
+extension SegmenterTrainingConfiguration: EpochLoopSettings {
+  var batchNormFrozenAfterEpoch: Int? { nil }
+}
 
 struct EpochLoop {
   let epochs: Int
@@ -42,6 +45,8 @@ struct EpochLoop {
   let optimizer: any Optimizer
   /// Re-estimates BatchNorm statistics after each epoch's steps, before it is validated.
   let batchNormRecalibration: BatchNormRecalibration
+  /// BatchNorm is frozen in the epochs after this one: no recalibration follows them.
+  let batchNormFrozenAfterEpoch: Int?
 
   /// The loop `settings` describe, recalibrating BatchNorm on `training` through `forward`.
   init(_ settings: some EpochLoopSettings, optimizer: any Optimizer, training: some TrainingDataset,
@@ -50,8 +55,14 @@ struct EpochLoop {
     batchSize = settings.batchSize
     learningRateSchedule = settings.learningRateSchedule
     self.optimizer = optimizer
+    batchNormFrozenAfterEpoch = settings.batchNormFrozenAfterEpoch
     batchNormRecalibration = BatchNormRecalibration(batches: settings.batchNormRecalibrationBatches,
                                                     batchSize: settings.batchSize, training: training, forward: forward)
+  }
+
+  /// Whether the steps of the 1-based `epoch` train with BatchNorm frozen.
+  func batchNormFrozen(inEpoch epoch: Int) -> Bool {
+    batchNormFrozenAfterEpoch.map { epoch > $0 } ?? false
   }
 
   /// - Parameters:
@@ -101,7 +112,7 @@ struct EpochLoop {
         stepped(values, StepProgress(epoch: epoch, epochs: epochs, step: index + 1, steps: steps, secondsPerStep: perStep,
                                      remainingSeconds: perStep * Double(remainingSteps)))
       }
-      try batchNormRecalibration.run(model: model)
+      if !batchNormFrozen(inEpoch: epoch) { try batchNormRecalibration.run(model: model) }
       let (record, improved) = try finishEpoch(epoch, lossSum / Double(steps), Date().timeIntervalSince(started), best?.record)
       history.append(record)
       if improved {

@@ -98,11 +98,13 @@ public struct Objective {
     }
   }
 
-  /// The objective on `batch`. With `training`, BatchNorm uses batch statistics and the heatmap keeps
-  /// its graph, so `loss.backward()` reaches the weights through the heatmap (double backward).
-  public func evaluate(model: some Classifier, batch: Batch, training: Bool,
+  /// The objective on `batch`. With `training`, BatchNorm uses batch statistics (running ones when
+  /// `frozenBatchNorm`) and the heatmap keeps its graph, so `loss.backward()` reaches the weights
+  /// through the heatmap (double backward).
+  public func evaluate(model: some Classifier, batch: Batch, training: Bool, frozenBatchNorm: Bool = false,
                        using generator: inout some RandomNumberGenerator) throws -> ObjectiveOutput {
-    var output = try heatmapObjective(model: model, batch: batch, training: training, using: &generator)
+    let mode = ForwardMode(training: training, frozenBatchNorm: frozenBatchNorm)
+    var output = try heatmapObjective(model: model, batch: batch, mode: mode, using: &generator)
     guard let invarianceWeight = configuration.backgroundInvariance else { return output }
     let invariance = try backgroundInvariance(model: model, batch: batch)
     output.loss = try output.loss + invariance * invarianceWeight
@@ -116,6 +118,8 @@ public struct Objective {
   /// gradient still reaches every weight). With batch statistics the term could be met without
   /// ignoring the marker: a blanked batch normalised by its own statistics partly undoes the blanking,
   /// and a batch mixing both kinds is normalised unlike the images-only batches the cross-entropy sees.
+  /// Running statistics still lag the weights while they are updated; with BatchNorm frozen
+  /// (`TrainingConfiguration.batchNormFrozenAfterEpoch`) the term and the cross-entropy see one function.
   func backgroundInvariance(model: some Classifier, batch: Batch) throws -> Tensor {
     let count = batch.labelValues.count
     let pair = try Tensor.cat([batch.images, batch.images * batch.masks], dim: 0)
@@ -125,10 +129,10 @@ public struct Objective {
   }
 
   /// Cross-entropy, and for ISNets the heatmap loss, on `batch`.
-  private func heatmapObjective(model: some Classifier, batch: Batch, training: Bool,
+  private func heatmapObjective(model: some Classifier, batch: Batch, mode: ForwardMode,
                                 using generator: inout some RandomNumberGenerator) throws -> ObjectiveOutput {
     guard let explanation = explanation(batchSize: batch.labelValues.count, classCount: model.classCount, using: &generator) else {
-      let logits = try model.forward(batch.images, mode: ForwardMode(training: training)).logits
+      let logits = try model.forward(batch.images, mode: mode).logits
       let crossEntropy = try logits.crossEntropy(targets: batch.labels)
       let value = try crossEntropy.item()
       return ObjectiveOutput(loss: crossEntropy, logits: logits, heatmaps: nil,
@@ -136,8 +140,9 @@ public struct Objective {
     }
     let flex = LRPFlex(settings: configuration.relevance)
     let deepSupervision = configuration.deepSupervision
-    let heatmaps = try flex.heatmaps(of: model, input: batch.images, explaining: explanation,
-                                     training: training, createGraph: training, hiddenLayers: deepSupervision != nil)
+    let heatmaps = try flex.heatmaps(of: model, input: batch.images, explaining: explanation, training: mode.training,
+                                     frozenBatchNorm: mode.frozenBatchNorm, createGraph: mode.training,
+                                     hiddenLayers: deepSupervision != nil)
     let crossEntropy = try heatmaps.logits.crossEntropy(targets: batch.labels)
     let terms = try HeatmapLoss(configuration.loss).terms(heatmaps: heatmaps.maps, masks: batch.masks)
     var heatmapLoss = try terms.total.mean()

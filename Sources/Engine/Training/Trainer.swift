@@ -21,12 +21,16 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   /// Batches of training images whose statistics replace BatchNorm's running averages after each
   /// epoch, before validation (``BatchNormRecalibration``); 0 keeps the running averages.
   public var batchNormRecalibrationBatches: Int
+  /// From the epoch after this one on, BatchNorm is frozen: steps normalise with the statistics it has
+  /// then (recalibrated after this epoch) and nothing updates them, so training, validation and
+  /// inference see one function. nil: batch statistics throughout.
+  public var batchNormFrozenAfterEpoch: Int?
 
   public init(objective: ObjectiveConfiguration, epochs: Int = 10, batchSize: Int = 16,
               optimizer: OptimizerConfiguration = .isnetDefault, learningRateSchedule: LearningRateSchedule = .constant,
               heatmapWeightSchedule: HeatmapWeightSchedule = HeatmapWeightSchedule(), gradientClipNorm: Double? = 1,
               seed: UInt64 = 0, augmentation: AugmentationConfiguration = AugmentationConfiguration(), cutTuningEpochs: Int = 0,
-              batchNormRecalibrationBatches: Int = 32) {
+              batchNormRecalibrationBatches: Int = 32, batchNormFrozenAfterEpoch: Int? = nil) {
     self.objective = objective
     self.epochs = epochs
     self.batchSize = batchSize
@@ -38,18 +42,20 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     self.augmentation = augmentation
     self.cutTuningEpochs = cutTuningEpochs
     self.batchNormRecalibrationBatches = batchNormRecalibrationBatches
+    self.batchNormFrozenAfterEpoch = batchNormFrozenAfterEpoch
   }
 }
 
 extension TrainingConfiguration {
   private enum CodingKeys: String, CodingKey {
     case objective, epochs, batchSize, optimizer, learningRateSchedule, heatmapWeightSchedule, gradientClipNorm, seed,
-         augmentation, cutTuningEpochs, batchNormRecalibrationBatches
+         augmentation, cutTuningEpochs, batchNormRecalibrationBatches, batchNormFrozenAfterEpoch
   }
 
   /// Checkpoints record the configuration they were trained with. In sidecars of format 1, settings
   /// added since decode, when absent, as what those runs did: a constant learning rate, no P warm-up,
-  /// no BatchNorm recalibration; from format 2 on they are required.
+  /// no BatchNorm recalibration; from format 2 on they are required. BatchNorm freezing is optional in
+  /// every format (absent: never frozen).
   public init(from decoder: any Decoder) throws {
     let container = try decoder.container(keyedBy: CodingKeys.self)
     let added = AddedSettings(container, decoder)
@@ -64,7 +70,8 @@ extension TrainingConfiguration {
       seed: try container.decode(UInt64.self, forKey: .seed),
       augmentation: try container.decode(AugmentationConfiguration.self, forKey: .augmentation),
       cutTuningEpochs: try container.decode(Int.self, forKey: .cutTuningEpochs),
-      batchNormRecalibrationBatches: try added.decode(.batchNormRecalibrationBatches, before: 0))
+      batchNormRecalibrationBatches: try added.decode(.batchNormRecalibrationBatches, before: 0),
+      batchNormFrozenAfterEpoch: try container.decodeIfPresent(Int.self, forKey: .batchNormFrozenAfterEpoch))
   }
 }
 
@@ -166,16 +173,19 @@ public struct Trainer {
     let augmenter = Augmenter(configuration: configuration.augmentation)
     let loop = EpochLoop(configuration, optimizer: optimizer, training: training,
                          forward: { _ = try model.forward($0, mode: $1) })
+    var frozenBatchNorm = false
     let (history, best, stoppedEarly) = try loop.run(
       model: model, sampleCount: training.count, generator: &generator, shouldStop: shouldStop,
       beginEpoch: { epoch in
+        frozenBatchNorm = loop.batchNormFrozen(inEpoch: epoch)
         var epochObjective = configuration.objective
         epochObjective.heatmapWeight = configuration.heatmapWeightSchedule.weight(epochObjective.heatmapWeight, epoch: epoch)
         trainingObjective = Objective(epochObjective)
       },
       step: { indices, generator in
         let batch = try augmenter(training.batch(indices), using: &generator)
-        let output = try trainingObjective.evaluate(model: model, batch: batch, training: true, using: &generator)
+        let output = try trainingObjective.evaluate(model: model, batch: batch, training: true,
+                                                    frozenBatchNorm: frozenBatchNorm, using: &generator)
         optimizer.clearGradients()
         try output.loss.backward()
         if let clip = configuration.gradientClipNorm { try optimizer.clipGradientNorm(clip) }
