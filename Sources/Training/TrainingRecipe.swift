@@ -31,8 +31,8 @@ public struct TrainingRecipe: Sendable, Equatable {
   public var batchNormRelevance = BatchNormChoice.detached
   /// Batches whose statistics replace BatchNorm's running averages after each epoch (0: keep them).
   public var batchNormRecalibration = 32
-  /// Epochs after which BatchNorm is frozen at the statistics it has then (nil: never).
-  public var batchNormFreezeAfter: Int?
+  /// The epoch after which BatchNorm is frozen at the statistics it has then (nil: never).
+  public var batchNormFrozenAfterEpoch: Int?
   public var augmentation = true
   public var seed: UInt64 = 0
   /// LRP deep supervision: the heatmap loss also at the model's supervised hidden layers, each with
@@ -79,7 +79,7 @@ public struct TrainingRecipe: Sendable, Equatable {
     if !(0...1).contains(deepSupervisionDecay) { return "the deep-supervision layer decay must lie in [0, 1]" }
     if !(0...1).contains(backgroundSwap) { return "the background-swap probability must lie in [0, 1]" }
     if !(backgroundInvariance.isFinite && backgroundInvariance >= 0) { return "the background-invariance weight must be 0 or more" }
-    if let freezeAfter = batchNormFreezeAfter, !(1..<epochs).contains(freezeAfter) {
+    if let frozenAfter = batchNormFrozenAfterEpoch, !(1..<epochs).contains(frozenAfter) {
       return "BatchNorm can be frozen after epoch 1 to \(epochs - 1) of \(epochs)"
     }
     return nil
@@ -109,6 +109,6 @@ public struct TrainingRecipe: Sendable, Equatable {
       heatmapWeightSchedule: HeatmapWeightSchedule(warmupEpochs: Swift.min(heatmapWarmupEpochs, epochs - 1)),
       seed: seed, augmentation: augmentationConfiguration,
       cutTuningEpochs: variant == .plain ? 0 : tuneCutEpochs, batchNormRecalibrationBatches: batchNormRecalibration,
-      batchNormFrozenAfterEpoch: batchNormFreezeAfter)
+      batchNormFrozenAfterEpoch: batchNormFrozenAfterEpoch)
   }
 }

@@ -46,7 +46,7 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Batches of training images whose statistics replace BatchNorm's running averages after each epoch, before validation (0 keeps the running averages; default \(defaults.batchNormRecalibration)).")
   var batchNormRecalibration: Int?
   @Option(name: .customLong("freeze-batch-norm-after"), help: "Freeze BatchNorm after this epoch: later steps normalise with the statistics it has then, as at inference, and nothing updates them (default: never).")
-  var batchNormFreezeAfter: Int?
+  var batchNormFrozenAfterEpoch: Int?
   @Flag(help: "Train without augmentation.")
   var noAugmentation = false
   @Flag(help: "LRP deep supervision: the heatmap loss also at the network's hidden layers (DenseNet: each transition and the last ReLU), each with its own tuned C1/C2.")
@@ -87,7 +87,7 @@ struct TrainingOptions: ParsableArguments {
     apply(tuneCutEpochs, \.tuneCutEpochs)
     apply(batchNormRelevance, \.batchNormRelevance)
     apply(batchNormRecalibration, \.batchNormRecalibration)
-    if let batchNormFreezeAfter { recipe.batchNormFreezeAfter = batchNormFreezeAfter }
+    if let batchNormFrozenAfterEpoch { recipe.batchNormFrozenAfterEpoch = batchNormFrozenAfterEpoch }
     if noAugmentation { recipe.augmentation = false }
     if deepSupervision { recipe.deepSupervision = true }
     apply(deepSupervisionDecay, \.deepSupervisionDecay)
