@@ -162,7 +162,9 @@ public enum ExperimentReport {
       + "BatchNorm running statistics re-estimated on \(training.batchNormRecalibrationBatches) batches after each epoch, "
       + deepSupervision(training.objective.deepSupervision)
       + (training.augmentation.backgroundSwap.map { ", background swapped with probability \($0)" } ?? "")
-      + (training.objective.backgroundInvariance.map { ", background invariance λ = \($0)" } ?? "")
+      + (training.objective.backgroundInvariance.map {
+        ", background invariance λ = \($0) against \((training.objective.invarianceBackground ?? .blank).rawValue) backgrounds"
+      } ?? "")
       + (training.batchNormFrozenAfterEpoch.map { ", BatchNorm frozen after epoch \($0)" } ?? "")
   }
 

@@ -46,6 +46,8 @@ public struct TrainingRecipe: Sendable, Equatable {
   /// λ of the background-invariance term (the squared logit change when everything outside the lung
   /// mask is blanked; 0: none).
   public var backgroundInvariance = 0.0
+  /// What the invariance term puts outside the lung mask: nothing (blank) or the next image's background.
+  public var invarianceBackground = InvarianceBackground.blank
 
   public init() {}
 
@@ -100,7 +102,10 @@ public struct TrainingRecipe: Sendable, Equatable {
     objective.loss.backgroundScale = backgroundScale
     objective.relevance.batchNorm = batchNormRelevance == .detached ? .detachedStatistics : .throughStatistics
     if deepSupervision, variant != .plain { objective.deepSupervision = DeepSupervisionConfiguration(layerDecay: deepSupervisionDecay) }
-    if backgroundInvariance > 0 { objective.backgroundInvariance = backgroundInvariance }
+    if backgroundInvariance > 0 {
+      objective.backgroundInvariance = backgroundInvariance
+      objective.invarianceBackground = invarianceBackground
+    }
     return TrainingConfiguration(
       objective: objective, epochs: epochs, batchSize: batchSize,
       optimizer: optimizer == .sgd ? .sgd(learningRate: learningRate, momentum: momentum, weightDecay: 0)

@@ -5,6 +5,7 @@ public import Training
 extension TrainingRecipe.OptimizerChoice: ExpressibleByArgument {}
 extension TrainingRecipe.ScheduleChoice: ExpressibleByArgument {}
 extension TrainingRecipe.BatchNormChoice: ExpressibleByArgument {}
+extension InvarianceBackground: ExpressibleByArgument {}
 extension TrainingOptions.RecipeChoice: ExpressibleByArgument {}
 extension ClassifierTraining.ArchitectureChoice: ExpressibleByArgument {}
 
@@ -57,6 +58,8 @@ struct TrainingOptions: ParsableArguments {
   var backgroundSwap: Double?
   @Option(help: "λ of a background-invariance term: the squared change of the logits when everything outside the lung mask is blanked, which a marker's effect shows in whatever path it takes (default \(defaults.backgroundInvariance): none).")
   var backgroundInvariance: Double?
+  @Option(help: "What the invariance term puts outside each image's lung mask: blank (0, the padding value) or swapped (the next image's background; default \(defaults.invarianceBackground.rawValue)).")
+  var invarianceBackground: InvarianceBackground?
   @Option(help: "Seed (default \(defaults.seed)).")
   var seed: UInt64?
 
@@ -93,6 +96,7 @@ struct TrainingOptions: ParsableArguments {
     apply(deepSupervisionDecay, \.deepSupervisionDecay)
     apply(backgroundSwap, \.backgroundSwap)
     apply(backgroundInvariance, \.backgroundInvariance)
+    apply(invarianceBackground, \.invarianceBackground)
     apply(seed, \.seed)
     return recipe
   }

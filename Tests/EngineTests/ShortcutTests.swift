@@ -148,11 +148,49 @@ struct BackgroundInvarianceTests {
     #expect(try #require(blank.values.backgroundInvariance) < 1e-10)
   }
 
+  @Test("against swapped backgrounds each image's lungs go on the next image's background, the last's on the first's; one image alone gives 0")
+  func swappedTerm() throws {
+    Torch.threads = 1
+    let model = try ShortcutProblem.model()
+    // Even indices are class 0 (marker top-left), odd ones class 1 (top-right): each next image's
+    // background carries the other marker.
+    let batch = try ShortcutProblem.dataset(count: 3, seed: 3).batch(0..<3)
+    var configuration = ObjectiveConfiguration(variant: .plain, backgroundInvariance: 1)
+    configuration.invarianceBackground = .swapped
+    let objective = Objective(configuration)
+
+    let composite = try objective.lungsOnInvarianceBackground(batch).floats()
+    let images = try batch.images.floats()
+    let mask = ShortcutProblem.mask()
+    let pixels = mask.count
+    for index in 0..<3 {
+      let donor = (index + 1) % 3
+      for pixel in 0..<pixels {
+        let expected = mask[pixel] == 1 ? images[index * pixels + pixel] : images[donor * pixels + pixel]
+        #expect(composite[index * pixels + pixel] == expected, "image \(index) pixel \(pixel)")
+      }
+    }
+
+    var generator = SeededGenerator(seed: 1)
+    let term = try #require(objective.evaluate(model: model, batch: batch, training: false, using: &generator).values.backgroundInvariance)
+    let swapped = try Tensor(composite, shape: batch.images.shape)
+    let expected = try meanSquaredChange(model: model, images: batch.images, counterparts: swapped)
+    #expect(expected > 1e-6 && abs(term - expected) <= 1e-5 * expected)
+    #expect(abs(term - (try meanSquaredChange(model: model, batch: batch))) > 1e-3 * expected, "not the blank background's term")
+
+    let single = try ShortcutProblem.dataset(count: 1, seed: 3).batch(0..<1)
+    #expect(try #require(objective.evaluate(model: model, batch: single, training: false, using: &generator).values.backgroundInvariance) == 0)
+  }
+
   /// Mean squared change of the inference-mode logits when the background is blanked.
   func meanSquaredChange(model: some Classifier, batch: Batch) throws -> Double {
-    let logits = try model.forward(batch.images, mode: .inference).logits.floats()
-    let blanked = try model.forward(batch.images * batch.masks, mode: .inference).logits.floats()
-    return zip(logits, blanked).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +) / Double(logits.count)
+    try meanSquaredChange(model: model, images: batch.images, counterparts: batch.images * batch.masks)
+  }
+
+  func meanSquaredChange(model: some Classifier, images: Tensor, counterparts: Tensor) throws -> Double {
+    let logits = try model.forward(images, mode: .inference).logits.floats()
+    let changed = try model.forward(counterparts, mode: .inference).logits.floats()
+    return zip(logits, changed).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +) / Double(logits.count)
   }
 
   @Test("a plain classifier trained with it stops following the background marker")

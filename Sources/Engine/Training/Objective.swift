@@ -24,10 +24,13 @@ public struct ObjectiveConfiguration: Codable, Sendable, Equatable {
   /// LRP deep supervision: the heatmap loss also at hidden layers; nil penalises the input map only.
   public var deepSupervision: DeepSupervisionConfiguration?
   /// λ of the background-invariance term: the mean squared difference between the logits of each
-  /// image and of its lungs-only copy (everything outside the lung mask set to 0, the padding value).
+  /// image and of its lungs on another background (`invarianceBackground`).
   /// It penalises what a background marker does to the output, whichever path it takes, where the
   /// heatmap loss sees only the relevance the marker's pixels receive. nil: no such term.
   public var backgroundInvariance: Double?
+  /// What the invariance term puts outside each image's lung mask; nil is `.blank` (the only choice
+  /// before this setting existed).
+  public var invarianceBackground: InvarianceBackground?
 
   public init(variant: Variant, heatmapWeight: Double = 0.7, relevance: RelevanceSettings = RelevanceSettings(),
               selectiveEpsilon: Double = 0.01, loss: HeatmapLossConfiguration = HeatmapLossConfiguration(),
@@ -40,6 +43,16 @@ public struct ObjectiveConfiguration: Codable, Sendable, Equatable {
     self.deepSupervision = deepSupervision
     self.backgroundInvariance = backgroundInvariance
   }
+}
+
+/// The background the invariance term gives each image's lungs instead of its own.
+public enum InvarianceBackground: String, Codable, Sendable, CaseIterable {
+  /// Everything outside the lung mask set to 0, the padding value: an empty background no training
+  /// image has.
+  case blank
+  /// Everything outside the lung mask taken from the next image of the batch (the last from the
+  /// first): a background like the training images', with another image's markers.
+  case swapped
 }
 
 /// The values of one evaluation of the objective, for progress output and validation.
@@ -113,8 +126,8 @@ public struct Objective {
     return output
   }
 
-  /// Mean over the batch and classes of (z(image) − z(lungs-only image))², both through the network
-  /// as it classifies at inference: BatchNorm with its running statistics, in training too (the
+  /// Mean over the batch and classes of (z(image) − z(its lungs on the invariance background))², both
+  /// through the network as it classifies at inference: BatchNorm with its running statistics, in training too (the
   /// gradient still reaches every weight). With batch statistics the term could be met without
   /// ignoring the marker: a blanked batch normalised by its own statistics partly undoes the blanking,
   /// and a batch mixing both kinds is normalised unlike the images-only batches the cross-entropy sees.
@@ -122,10 +135,25 @@ public struct Objective {
   /// (`TrainingConfiguration.batchNormFrozenAfterEpoch`) the term and the cross-entropy see one function.
   func backgroundInvariance(model: some Classifier, batch: Batch) throws -> Tensor {
     let count = batch.labelValues.count
-    let pair = try Tensor.cat([batch.images, batch.images * batch.masks], dim: 0)
+    let pair = try Tensor.cat([batch.images, lungsOnInvarianceBackground(batch)], dim: 0)
     let logits = try model.forward(pair, mode: ForwardMode(training: false)).logits
     let difference = try logits.narrowed(dim: 0, start: 0, length: count) - logits.narrowed(dim: 0, start: count, length: count)
     return try difference.square().mean()
+  }
+
+  /// Each image of `batch` with everything outside its lung mask replaced as `invarianceBackground` says.
+  func lungsOnInvarianceBackground(_ batch: Batch) throws -> Tensor {
+    let lungs = try batch.images * batch.masks
+    let count = batch.labelValues.count
+    switch configuration.invarianceBackground ?? .blank {
+    case .blank:
+      return lungs
+    case .swapped:
+      guard count > 1 else { return batch.images }  // no other background: the term is 0
+      let next = try Tensor.cat([batch.images.narrowed(dim: 0, start: 1, length: count - 1),
+                                 batch.images.narrowed(dim: 0, start: 0, length: 1)], dim: 0)
+      return try lungs + next * (1.0 - batch.masks)
+    }
   }
 
   /// Cross-entropy, and for ISNets the heatmap loss, on `batch`.
