@@ -2,7 +2,7 @@
 # Runs every shortcut experiment docs/experiment/README.md reports, with the commands it shows (a test
 # checks that each of them is a line of this script). Phantoms, not patients: not for clinical use.
 #
-#   scripts/experiments.sh             all of them, one after another (about 8 hours on 2 cores)
+#   scripts/experiments.sh             all of them, one after another (about 13 hours on 2 cores)
 #   scripts/experiments.sh PATTERN     only the runs whose command line contains PATTERN
 #
 # Data goes to /tmp/phantoms-*, results to the folders the commands name. Runs are deterministic for a
@@ -45,6 +45,9 @@ run experiment --data /tmp/phantoms-collimation --reference /tmp/phantoms-collim
 run experiment --data /tmp/phantoms-big --variants selective --deep-supervision --heatmap-weight 0.9 --out /tmp/exp-lds-p09 --threads 1
 run experiment --data /tmp/phantoms-big --variants selective --deep-supervision --heatmap-weight 0.8 --out /tmp/exp-lds-p08 --threads 1
 run experiment --data /tmp/phantoms-big --variants selective --deep-supervision --background-decay 0.996 --out /tmp/exp-lds-d0996 --threads 1
+run experiment --data /tmp/phantoms-big --variants selective --deep-supervision --background-scale 10 --out /tmp/exp-lds-e10 --threads 1
+run experiment --data /tmp/phantoms-big --reference /tmp/phantoms-big-free --variants selective --deep-supervision --size 128 --out /tmp/exp-lds-s128 --threads 1
+run experiment --data /tmp/phantoms-big --reference /tmp/phantoms-big-free --variants selective --deep-supervision --size 160 --out /tmp/exp-lds-s160 --threads 1
 run experiment --data /tmp/phantoms-big --variants selective --deep-supervision --recipe authors --epochs 60 --out /tmp/exp-authors-lds --threads 1
 run experiment --data /tmp/phantoms-big --reference /tmp/phantoms-big-free --backbone resnet --variants plain --variants selective --deep-supervision --out /tmp/exp-resnet-lds --threads 1
 run experiment --data /tmp/phantoms-collimation --variants selective --variants stochastic --variants original --deep-supervision --out /tmp/exp-collimation-lds --threads 1
@@ -53,3 +56,13 @@ run experiment --data /tmp/phantoms-big --variants plain --variants selective --
 run experiment --data /tmp/phantoms-collimation --variants plain --variants selective --background-swap 1 --out /tmp/exp-swap-collimation --threads 1
 run experiment --data /tmp/phantoms-big --variants plain --variants selective --deep-supervision --background-invariance 1 --out /tmp/exp-invariance --threads 1
 run experiment --data /tmp/phantoms-collimation --variants selective --deep-supervision --background-invariance 1 --out /tmp/exp-invariance-collimation --threads 1
+run experiment --data /tmp/phantoms-big --variants plain --variants selective --deep-supervision --background-invariance 1 --freeze-batch-norm-after 5 --out /tmp/exp-invariance-frozen --threads 1
+run experiment --data /tmp/phantoms-collimation --variants selective --deep-supervision --background-invariance 1 --freeze-batch-norm-after 5 --out /tmp/exp-invariance-frozen-collimation --threads 1
+run experiment --data /tmp/phantoms-big --variants selective --deep-supervision --freeze-batch-norm-after 5 --out /tmp/exp-lds-frozen --threads 1
+run experiment --data /tmp/phantoms-big --variants selective --deep-supervision --background-invariance 0.1 --freeze-batch-norm-after 5 --out /tmp/exp-invariance-frozen-01 --threads 1
+run experiment --data /tmp/phantoms-collimation --variants selective --deep-supervision --background-invariance 0.1 --freeze-batch-norm-after 5 --out /tmp/exp-invariance-frozen-01-collimation --threads 1
+run experiment --data /tmp/phantoms-big --variants selective --deep-supervision --background-invariance 1 --invariance-background swapped --freeze-batch-norm-after 5 --out /tmp/exp-swapped-invariance --threads 1
+run experiment --data /tmp/phantoms-collimation --variants selective --deep-supervision --background-invariance 1 --invariance-background swapped --freeze-batch-norm-after 5 --out /tmp/exp-swapped-invariance-collimation --threads 1
+run experiment --data /tmp/phantoms-big --variants plain --background-invariance 1 --invariance-background swapped --freeze-batch-norm-after 5 --out /tmp/exp-swapped-invariance-plain --threads 1
+run experiment --data /tmp/phantoms-collimation --variants plain --background-invariance 1 --invariance-background swapped --freeze-batch-norm-after 5 --out /tmp/exp-swapped-invariance-plain-collimation --threads 1
+run experiment --data /tmp/phantoms-big --reference /tmp/phantoms-big-free --variants plain --background-invariance 0.000001 --out /tmp/exp-blanking-sensitivity --threads 1
