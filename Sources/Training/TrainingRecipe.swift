@@ -81,6 +81,9 @@ public struct TrainingRecipe: Sendable, Equatable {
     if !(0...1).contains(deepSupervisionDecay) { return "the deep-supervision layer decay must lie in [0, 1]" }
     if !(0...1).contains(backgroundSwap) { return "the background-swap probability must lie in [0, 1]" }
     if !(backgroundInvariance.isFinite && backgroundInvariance >= 0) { return "the background-invariance weight must be 0 or more" }
+    if invarianceBackground != .blank, backgroundInvariance == 0 {
+      return "an invariance background needs a background-invariance weight above 0"
+    }
     if let frozenAfter = batchNormFrozenAfterEpoch, !(1..<epochs).contains(frozenAfter) {
       return "BatchNorm can be frozen after epoch 1 to \(epochs - 1) of \(epochs)"
     }

@@ -58,7 +58,7 @@ struct TrainTests {
     #expect(model is ResNet)
   }
 
-  @Test("--freeze-batch-norm-after is recorded in the checkpoint, and an epoch outside the run is refused before training")
+  @Test("--freeze-batch-norm-after is recorded in the checkpoint; an epoch outside the run, or an invariance background without the term, is refused before training")
   func freezeBatchNorm() throws {
     let directory = try TemporaryDirectory()
     let data = directory.path("data")
@@ -73,6 +73,12 @@ struct TrainTests {
     }
     #expect(error?.output.contains("BatchNorm can be frozen after epoch 1 to 1 of 2") == true, "\(error?.output ?? "")")
     #expect(!FileManager.default.fileExists(atPath: directory.path("other")))
+
+    let unused = #expect(throws: Command.Failure.self) {
+      try Command.run(isnetdExecutable, options + ["--out", directory.path("other"), "--invariance-background", "swapped"])
+    }
+    #expect(unused?.output.contains("an invariance background needs a background-invariance weight above 0") == true,
+            "\(unused?.output ?? "")")
   }
 
   @Test("train and train-segmenter refuse an output folder that does not exist before loading any data")
