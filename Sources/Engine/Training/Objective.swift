@@ -127,8 +127,8 @@ public struct Objective {
   }
 
   /// Mean over the batch and classes of (z(image) − z(its lungs on the invariance background))², both
-  /// through the network as it classifies at inference: BatchNorm with its running statistics, in training too (the
-  /// gradient still reaches every weight). With batch statistics the term could be met without
+  /// through the network as it classifies at inference: BatchNorm with its running statistics, in
+  /// training too (the gradient still reaches every weight). With batch statistics the term could be met without
   /// ignoring the marker: a blanked batch normalised by its own statistics partly undoes the blanking,
   /// and a batch mixing both kinds is normalised unlike the images-only batches the cross-entropy sees.
   /// Running statistics still lag the weights while they are updated; with BatchNorm frozen
